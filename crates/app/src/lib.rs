@@ -1,0 +1,85 @@
+//! Use cases of Taizhang: one function per command or query. Each takes an [`Actor`], asks the
+//! access policy, and runs in one transaction that also appends the audit record.
+
+pub mod audit;
+pub mod caller;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod identity;
+pub mod org;
+pub mod passwords;
+
+use std::sync::Arc;
+
+pub use caller::Caller;
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{AppError, AppResult};
+use taizhang_store::Store;
+
+/// Settings the use cases need (a subset of the binary's configuration).
+#[derive(Clone)]
+pub struct AppSettings {
+    /// Key for the audit chain MAC (HMAC-SM3); lives outside the database.
+    pub audit_key: Arc<Vec<u8>>,
+    /// A name for this node (cadence claims, logs).
+    pub node_name: String,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub lockout_threshold: i64,
+    pub lockout_minutes: i64,
+    pub password_profile: String,
+    pub audit_retention_days: i64,
+    pub matter_number_pattern: String,
+}
+
+impl std::fmt::Debug for AppSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSettings")
+            .field("audit_key", &"<redacted>")
+            .field("node_name", &self.node_name)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("lockout_threshold", &self.lockout_threshold)
+            .field("lockout_minutes", &self.lockout_minutes)
+            .field("password_profile", &self.password_profile)
+            .field("audit_retention_days", &self.audit_retention_days)
+            .field("matter_number_pattern", &self.matter_number_pattern)
+            .finish()
+    }
+}
+
+impl AppSettings {
+    /// Settings for tests: a fixed audit key and the documented defaults.
+    pub fn for_tests() -> AppSettings {
+        AppSettings {
+            audit_key: Arc::new(b"taizhang-test-audit-key-0123456789abcdef".to_vec()),
+            node_name: "test".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            lockout_threshold: 5,
+            lockout_minutes: 30,
+            password_profile: "standard".into(),
+            audit_retention_days: 365,
+            matter_number_pattern: "督〔{year}〕{seq}号".into(),
+        }
+    }
+}
+
+/// Everything a use case needs; cheap to clone, shared by all requests.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<AppSettings>,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: AppSettings) -> App {
+        App {
+            store,
+            clock,
+            settings: Arc::new(settings),
+        }
+    }
+}

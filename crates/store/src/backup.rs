@@ -1,0 +1,691 @@
+//! Logical backup and restore: a portable JSON-lines file, the same for both backends, so a
+//! SQLite database can be restored into PostgreSQL and back. The table registry below must match
+//! the migrations; a contract test compares it with the live schema.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::{Conn, Store, StoreError, StoreResult};
+
+/// How a column is carried in the backup file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Int,
+    Text,
+    Flag,
+    /// A reference to a row of the same table: restored as NULL first, then set, so the order of
+    /// rows never trips the foreign key.
+    SelfRef,
+}
+
+/// Every table, in an order that satisfies foreign keys (other than self references).
+pub const TABLES: &[(&str, &[(&str, Col)])] = &[
+    (
+        "settings",
+        &[
+            ("key", Col::Text),
+            ("value", Col::Text),
+            ("updated_at", Col::Int),
+        ],
+    ),
+    (
+        "units",
+        &[
+            ("id", Col::Int),
+            ("parent_id", Col::SelfRef),
+            ("name", Col::Text),
+            ("short_name", Col::Text),
+            ("kind", Col::Text),
+            ("sort_order", Col::Int),
+            ("leader_id", Col::Int),
+            ("retired_at", Col::Int),
+            ("created_at", Col::Int),
+            ("updated_at", Col::Int),
+        ],
+    ),
+    (
+        "people",
+        &[
+            ("id", Col::Int),
+            ("username", Col::Text),
+            ("display_name", Col::Text),
+            ("unit_id", Col::Int),
+            ("position", Col::Text),
+            ("email", Col::Text),
+            ("clearance", Col::Text),
+            ("password_hash", Col::Text),
+            ("password_changed_at", Col::Int),
+            ("must_change_password", Col::Flag),
+            ("failed_logins", Col::Int),
+            ("locked_until", Col::Int),
+            ("totp_secret", Col::Text),
+            ("totp_last_step", Col::Int),
+            ("disabled", Col::Flag),
+            ("expires_at", Col::Int),
+            ("last_login_at", Col::Int),
+            ("created_at", Col::Int),
+            ("updated_at", Col::Int),
+        ],
+    ),
+    (
+        "unit_events",
+        &[
+            ("id", Col::Int),
+            ("unit_id", Col::Int),
+            ("at_ms", Col::Int),
+            ("actor_id", Col::Int),
+            ("kind", Col::Text),
+            ("old_value", Col::Text),
+            ("new_value", Col::Text),
+        ],
+    ),
+    (
+        "password_history",
+        &[
+            ("id", Col::Int),
+            ("person_id", Col::Int),
+            ("hash", Col::Text),
+            ("created_at", Col::Int),
+        ],
+    ),
+    (
+        "person_roles",
+        &[
+            ("person_id", Col::Int),
+            ("role", Col::Text),
+            ("granted_by", Col::Int),
+            ("granted_at", Col::Int),
+        ],
+    ),
+    (
+        "api_tokens",
+        &[
+            ("id", Col::Int),
+            ("person_id", Col::Int),
+            ("name", Col::Text),
+            ("token_hash", Col::Text),
+            ("created_at", Col::Int),
+            ("expires_at", Col::Int),
+            ("revoked_at", Col::Int),
+            ("last_used_at", Col::Int),
+        ],
+    ),
+    (
+        "audit_log",
+        &[
+            ("seq", Col::Int),
+            ("at_ms", Col::Int),
+            ("actor_id", Col::Int),
+            ("actor_name", Col::Text),
+            ("role", Col::Text),
+            ("source_ip", Col::Text),
+            ("action", Col::Text),
+            ("object_type", Col::Text),
+            ("object_id", Col::Text),
+            ("result", Col::Text),
+            ("request_id", Col::Text),
+            ("detail", Col::Text),
+            ("detail_digest", Col::Text),
+            ("mac", Col::Text),
+        ],
+    ),
+    (
+        "audit_head",
+        &[("id", Col::Int), ("seq", Col::Int), ("mac", Col::Text)],
+    ),
+    (
+        "audit_checkpoints",
+        &[
+            ("seq", Col::Int),
+            ("at_ms", Col::Int),
+            ("mac", Col::Text),
+            ("signature", Col::Text),
+        ],
+    ),
+    (
+        "calendar_overrides",
+        &[
+            ("day", Col::Text),
+            ("kind", Col::Text),
+            ("name", Col::Text),
+            ("notice", Col::Text),
+        ],
+    ),
+    (
+        "calendar_years",
+        &[("year", Col::Int), ("notice", Col::Text)],
+    ),
+    (
+        "cadence_runs",
+        &[
+            ("kind", Col::Text),
+            ("period_key", Col::Text),
+            ("node", Col::Text),
+            ("started_at", Col::Int),
+            ("finished_at", Col::Int),
+            ("status", Col::Text),
+            ("summary", Col::Text),
+        ],
+    ),
+    (
+        "matters",
+        &[
+            ("id", Col::Int),
+            ("year", Col::Int),
+            ("seq", Col::Int),
+            ("number", Col::Text),
+            ("title", Col::Text),
+            ("content", Col::Text),
+            ("source_category", Col::Text),
+            ("source_doc", Col::Text),
+            ("lead_leader_id", Col::Int),
+            ("lead_unit_id", Col::Int),
+            ("deadline_kind", Col::Text),
+            ("deadline_workdays", Col::Int),
+            ("deadline", Col::Text),
+            ("original_deadline", Col::Text),
+            ("urgency", Col::Text),
+            ("major", Col::Flag),
+            ("feedback_cycle", Col::Text),
+            ("status", Col::Text),
+            ("progress", Col::Int),
+            ("label", Col::Text),
+            ("parent_id", Col::SelfRef),
+            ("carried_from_id", Col::SelfRef),
+            ("remarks", Col::Text),
+            ("latest_progress", Col::Text),
+            ("completion_note", Col::Text),
+            ("assigned_on", Col::Text),
+            ("signed_on", Col::Text),
+            ("completed_on", Col::Text),
+            ("closed_on", Col::Text),
+            ("lookback_on", Col::Text),
+            ("created_by", Col::Int),
+            ("created_at", Col::Int),
+            ("updated_at", Col::Int),
+            ("last_update_on", Col::Text),
+            ("version", Col::Int),
+        ],
+    ),
+    (
+        "matter_units",
+        &[("matter_id", Col::Int), ("unit_id", Col::Int)],
+    ),
+    (
+        "matter_handlers",
+        &[("matter_id", Col::Int), ("person_id", Col::Int)],
+    ),
+    (
+        "milestones",
+        &[
+            ("id", Col::Int),
+            ("matter_id", Col::Int),
+            ("position", Col::Int),
+            ("title", Col::Text),
+            ("due_on", Col::Text),
+            ("owner_id", Col::Int),
+            ("done_on", Col::Text),
+        ],
+    ),
+    (
+        "matter_events",
+        &[
+            ("id", Col::Int),
+            ("matter_id", Col::Int),
+            ("at_ms", Col::Int),
+            ("on_day", Col::Text),
+            ("actor_id", Col::Int),
+            ("kind", Col::Text),
+            ("from_status", Col::Text),
+            ("to_status", Col::Text),
+            ("note", Col::Text),
+        ],
+    ),
+    (
+        "progress_reports",
+        &[
+            ("id", Col::Int),
+            ("matter_id", Col::Int),
+            ("unit_id", Col::Int),
+            ("reporter_id", Col::Int),
+            ("due_on", Col::Text),
+            ("submitted_at", Col::Int),
+            ("submitted_on", Col::Text),
+            ("progress", Col::Int),
+            ("body", Col::Text),
+            ("problems", Col::Text),
+            ("coordination", Col::Text),
+            ("next_steps", Col::Text),
+            ("contribution", Col::Flag),
+            ("status", Col::Text),
+            ("review_note", Col::Text),
+            ("reviewed_by", Col::Int),
+            ("reviewed_at", Col::Int),
+        ],
+    ),
+    (
+        "extensions",
+        &[
+            ("id", Col::Int),
+            ("matter_id", Col::Int),
+            ("requested_by", Col::Int),
+            ("requested_on", Col::Text),
+            ("reason", Col::Text),
+            ("current_progress", Col::Text),
+            ("old_deadline", Col::Text),
+            ("proposed_deadline", Col::Text),
+            ("status", Col::Text),
+            ("decided_by", Col::Int),
+            ("decided_on", Col::Text),
+            ("new_deadline", Col::Text),
+            ("basis", Col::Text),
+        ],
+    ),
+    (
+        "urges",
+        &[
+            ("id", Col::Int),
+            ("matter_id", Col::Int),
+            ("at_ms", Col::Int),
+            ("on_day", Col::Text),
+            ("by_id", Col::Int),
+            ("method", Col::Text),
+            ("note", Col::Text),
+        ],
+    ),
+    (
+        "bulletins",
+        &[
+            ("id", Col::Int),
+            ("year", Col::Int),
+            ("issue_no", Col::Int),
+            ("title", Col::Text),
+            ("period_key", Col::Text),
+            ("body", Col::Text),
+            ("issued_by", Col::Int),
+            ("issued_on", Col::Text),
+        ],
+    ),
+    (
+        "notices",
+        &[
+            ("id", Col::Int),
+            ("matter_id", Col::Int),
+            ("year", Col::Int),
+            ("seq", Col::Int),
+            ("number", Col::Text),
+            ("color", Col::Text),
+            ("unit_id", Col::Int),
+            ("reason", Col::Text),
+            ("requirement", Col::Text),
+            ("due_on", Col::Text),
+            ("signer_id", Col::Int),
+            ("issued_on", Col::Text),
+            ("reply", Col::Text),
+            ("replied_by", Col::Int),
+            ("replied_on", Col::Text),
+        ],
+    ),
+    (
+        "attachments",
+        &[
+            ("id", Col::Int),
+            ("matter_id", Col::Int),
+            ("report_id", Col::Int),
+            ("sha256", Col::Text),
+            ("size_bytes", Col::Int),
+            ("media_type", Col::Text),
+            ("filename", Col::Text),
+            ("uploaded_by", Col::Int),
+            ("uploaded_at", Col::Int),
+        ],
+    ),
+    (
+        "daily_check_items",
+        &[
+            ("id", Col::Int),
+            ("check_day", Col::Text),
+            ("unit_id", Col::Int),
+            ("matter_id", Col::Int),
+            ("category", Col::Text),
+            ("confirmed_by", Col::Int),
+            ("confirmed_at", Col::Int),
+        ],
+    ),
+    (
+        "weekly_summaries",
+        &[
+            ("id", Col::Int),
+            ("week_key", Col::Text),
+            ("unit_id", Col::Int),
+            ("draft", Col::Text),
+            ("body", Col::Text),
+            ("status", Col::Text),
+            ("submitted_by", Col::Int),
+            ("submitted_at", Col::Int),
+            ("approved_by", Col::Int),
+            ("approved_at", Col::Int),
+            ("updated_at", Col::Int),
+        ],
+    ),
+    (
+        "monthly_snapshots",
+        &[
+            ("month_key", Col::Text),
+            ("as_of", Col::Text),
+            ("data", Col::Text),
+            ("created_at", Col::Int),
+            ("bulletin_id", Col::Int),
+        ],
+    ),
+    (
+        "year_closes",
+        &[
+            ("year", Col::Int),
+            ("closed_by", Col::Int),
+            ("closed_at", Col::Int),
+            ("report", Col::Text),
+        ],
+    ),
+    (
+        "effect_reviews",
+        &[
+            ("id", Col::Int),
+            ("matter_id", Col::Int),
+            ("rating", Col::Text),
+            ("evidence", Col::Text),
+            ("comment", Col::Text),
+            ("reviewer_id", Col::Int),
+            ("reviewed_on", Col::Text),
+            ("lookback_on", Col::Text),
+        ],
+    ),
+];
+
+/// Tables deliberately left out of backups: login sessions must never come back from a file.
+pub const NOT_BACKED_UP: &[&str] = &["sessions"];
+
+/// What a backup or restore moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackupSummary {
+    pub counts: BTreeMap<String, u64>,
+    pub sha256: String,
+}
+
+impl BackupSummary {
+    pub fn total_rows(&self) -> u64 {
+        self.counts.values().sum()
+    }
+}
+
+const FORMAT: &str = "taizhang-backup";
+
+impl Store {
+    /// Row counts of every table (for drills and the settings page).
+    pub async fn row_counts(&self) -> StoreResult<BTreeMap<String, u64>> {
+        let mut c = self.read().await?;
+        let mut out = BTreeMap::new();
+        for (table, _) in TABLES {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+            let n: i64 = crate::on!(c, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *c).await?);
+            out.insert((*table).to_owned(), u64::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
+    /// Whether the database holds any people or matters (restore refuses a non-empty one).
+    pub async fn is_empty(&self) -> StoreResult<bool> {
+        let counts = self.row_counts().await?;
+        Ok(counts.iter().all(|(t, n)| {
+            *n == 0 || t == "audit_head" || t == "settings" || t.starts_with("calendar_")
+        }))
+    }
+
+    /// Write every table to `out` as JSON lines, in one consistent read transaction.
+    pub async fn backup_to(&self, out: &mut dyn Write) -> StoreResult<BackupSummary> {
+        let mut c = self.begin().await?;
+        let mut hasher = Sha256::new();
+        let mut summary = BackupSummary::default();
+        let header = serde_json::json!({"format": FORMAT, "version": 1, "tables": TABLES.len()});
+        write_line(out, &mut hasher, &header)?;
+        for (table, cols) in TABLES {
+            let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+            let sql = format!(
+                "SELECT {} FROM {table} ORDER BY {}",
+                names.join(", "),
+                names[0]
+            );
+            let rows: Vec<Vec<Value>> = crate::on!(c, c => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+                let mut v = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let mut vals = Vec::with_capacity(cols.len());
+                    for (name, kind) in cols.iter() {
+                        vals.push(match kind {
+                            Col::Int | Col::SelfRef => r.try_get::<Option<i64>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
+                            Col::Text => r.try_get::<Option<String>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
+                            Col::Flag => r.try_get::<Option<bool>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
+                        }.map_err(|e| StoreError::Other(format!("{table}.{name}: {e}")))?);
+                    }
+                    v.push(vals);
+                }
+                v
+            });
+            summary
+                .counts
+                .insert((*table).to_owned(), rows.len() as u64);
+            for vals in rows {
+                write_line(
+                    out,
+                    &mut hasher,
+                    &serde_json::json!({"t": table, "r": vals}),
+                )?;
+            }
+        }
+        c.rollback().await?;
+        summary.sha256 = hex::encode(hasher.finalize());
+        let footer =
+            serde_json::json!({"end": true, "counts": summary.counts, "sha256": summary.sha256});
+        writeln!(out, "{footer}").map_err(io_err)?;
+        out.flush().map_err(io_err)?;
+        Ok(summary)
+    }
+
+    /// Restore a backup into this database in one transaction: all of it or nothing.
+    /// The caller decides whether a non-empty database may be overwritten (`force`).
+    pub async fn restore_from(
+        &self,
+        input: &mut dyn BufRead,
+        force: bool,
+    ) -> StoreResult<BackupSummary> {
+        if !force && !self.is_empty().await? {
+            return Err(StoreError::Conflict(
+                "the target database is not empty; restore into an empty database or pass --force"
+                    .into(),
+            ));
+        }
+        let parsed = parse_backup(input)?;
+        let mut c = self.begin().await?;
+        // Clear every table (children first), then insert parents first. Sessions of the old
+        // database end with the restore.
+        for table in NOT_BACKED_UP {
+            let sql = format!("DELETE FROM {table}");
+            crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
+        }
+        for (table, _) in TABLES.iter().rev() {
+            let sql = format!("DELETE FROM {table}");
+            crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
+        }
+        let mut counts = BTreeMap::new();
+        for (table, cols) in TABLES {
+            let rows = parsed.rows.get(*table).map(Vec::as_slice).unwrap_or(&[]);
+            insert_rows(&mut c, table, cols, rows).await?;
+            counts.insert((*table).to_owned(), rows.len() as u64);
+        }
+        if c.is_postgres() {
+            for (table, cols) in TABLES {
+                if cols.first().is_some_and(|(n, _)| *n == "id") {
+                    let sql = format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    );
+                    crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
+                }
+            }
+        }
+        c.commit().await?;
+        Ok(BackupSummary {
+            counts,
+            sha256: parsed.sha256,
+        })
+    }
+}
+
+struct Parsed {
+    rows: BTreeMap<String, Vec<Vec<Value>>>,
+    sha256: String,
+}
+
+fn parse_backup(input: &mut dyn BufRead) -> StoreResult<Parsed> {
+    let bad = |line: usize, why: &str| StoreError::Other(format!("backup file line {line}: {why}"));
+    let mut hasher = Sha256::new();
+    let mut rows: BTreeMap<String, Vec<Vec<Value>>> = BTreeMap::new();
+    let mut footer: Option<Value> = None;
+    for (i, line) in input.lines().enumerate() {
+        let line = line.map_err(io_err)?;
+        let n = i + 1;
+        if footer.is_some() {
+            return Err(bad(n, "data after the end marker"));
+        }
+        let v: Value =
+            serde_json::from_str(&line).map_err(|e| bad(n, &format!("not JSON ({e})")))?;
+        if n == 1 {
+            if v.get("format").and_then(Value::as_str) != Some(FORMAT) {
+                return Err(bad(1, "not a Taizhang backup file"));
+            }
+        } else if v.get("end").is_some() {
+            footer = Some(v);
+            continue;
+        } else {
+            let t = v
+                .get("t")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(n, "row without table"))?;
+            let Some((_, cols)) = TABLES.iter().find(|(name, _)| *name == t) else {
+                return Err(bad(n, &format!("unknown table {t}")));
+            };
+            let r = v
+                .get("r")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad(n, "row without values"))?;
+            if r.len() != cols.len() {
+                return Err(bad(
+                    n,
+                    &format!("{t} row has {} values, expected {}", r.len(), cols.len()),
+                ));
+            }
+            rows.entry(t.to_owned()).or_default().push(r.clone());
+        }
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+    }
+    let footer = footer
+        .ok_or_else(|| StoreError::Other("backup file is truncated (no end marker)".into()))?;
+    let digest = hex::encode(hasher.finalize());
+    if footer.get("sha256").and_then(Value::as_str) != Some(digest.as_str()) {
+        return Err(StoreError::Other(
+            "backup file digest mismatch: the file was altered or damaged".into(),
+        ));
+    }
+    Ok(Parsed {
+        rows,
+        sha256: digest,
+    })
+}
+
+async fn insert_rows(
+    c: &mut Conn,
+    table: &str,
+    cols: &[(&str, Col)],
+    rows: &[Vec<Value>],
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+    let params: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        names.join(", "),
+        params.join(", ")
+    );
+    for row in rows {
+        crate::on!(c, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for ((_, kind), v) in cols.iter().zip(row) {
+                q = match kind {
+                    Col::Int => q.bind(v.as_i64()),
+                    Col::SelfRef => q.bind(None::<i64>),
+                    Col::Text => q.bind(v.as_str().map(str::to_owned)),
+                    Col::Flag => q.bind(v.as_bool()),
+                };
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    // Second pass for self references.
+    for (idx, (name, kind)) in cols.iter().enumerate() {
+        if *kind != Col::SelfRef {
+            continue;
+        }
+        let sql = format!("UPDATE {table} SET {name} = $1 WHERE id = $2");
+        for row in rows {
+            if let (Some(v), Some(id)) = (row[idx].as_i64(), row[0].as_i64()) {
+                crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(v).bind(id).execute(&mut *c).await?.rows_affected());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_line(out: &mut dyn Write, hasher: &mut Sha256, v: &Value) -> StoreResult<()> {
+    let s = v.to_string();
+    hasher.update(s.as_bytes());
+    hasher.update(b"\n");
+    writeln!(out, "{s}").map_err(io_err)
+}
+
+fn io_err(e: std::io::Error) -> StoreError {
+    StoreError::Other(format!("backup I/O: {e}"))
+}
+
+impl Store {
+    /// Column names of every application table, read from the live schema (for the contract test
+    /// that keeps [`TABLES`] honest).
+    pub async fn schema_columns(&self) -> StoreResult<BTreeMap<String, Vec<String>>> {
+        let mut c = self.read().await?;
+        let pairs: Vec<(String, String)> = crate::on!(c, c => {
+            let sql = if matches!(self.backend(), crate::Backend::Postgres) {
+                "SELECT table_name AS t, column_name AS c FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'"
+            } else {
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'"
+            };
+            let rows = sqlx::query(sql).fetch_all(&mut *c).await?;
+            let mut v = Vec::with_capacity(rows.len());
+            for r in &rows {
+                v.push((r.try_get::<String, _>("t")?, r.try_get::<String, _>("c")?));
+            }
+            v
+        });
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (t, c) in pairs {
+            out.entry(t).or_default().push(c);
+        }
+        Ok(out)
+    }
+}

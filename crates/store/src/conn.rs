@@ -1,0 +1,297 @@
+//! Connecting to a backend, and the connection/transaction handle every query runs on.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use crate::{StoreError, StoreResult};
+
+/// The database, shared by every request. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Pools>,
+}
+
+enum Pools {
+    /// One writer connection (SQLite allows one writer) and a few readers (WAL).
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+        path: PathBuf,
+    },
+    Pg {
+        pool: PgPool,
+    },
+}
+
+/// A connection in use: a write transaction or a pooled read connection.
+pub enum Conn {
+    SqliteTx(Transaction<'static, Sqlite>),
+    PgTx(Transaction<'static, Postgres>),
+    SqliteRead(PoolConnection<Sqlite>),
+    PgRead(PoolConnection<Postgres>),
+}
+
+/// A borrowed backend connection; the [`on!`](crate::on) macro matches on it.
+pub enum Exec<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+impl Conn {
+    #[doc(hidden)]
+    pub fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Conn::SqliteTx(t) => Exec::Sqlite(t),
+            Conn::PgTx(t) => Exec::Pg(t),
+            Conn::SqliteRead(c) => Exec::Sqlite(c),
+            Conn::PgRead(c) => Exec::Pg(c),
+        }
+    }
+
+    /// Commit a write transaction (a no-op for read connections).
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Conn::SqliteTx(t) => t.commit().await?,
+            Conn::PgTx(t) => t.commit().await?,
+            Conn::SqliteRead(_) | Conn::PgRead(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Roll a write transaction back explicitly (dropping it does the same).
+    pub async fn rollback(self) -> StoreResult<()> {
+        match self {
+            Conn::SqliteTx(t) => t.rollback().await?,
+            Conn::PgTx(t) => t.rollback().await?,
+            Conn::SqliteRead(_) | Conn::PgRead(_) => {}
+        }
+        Ok(())
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Conn::PgTx(_) | Conn::PgRead(_))
+    }
+}
+
+/// Which engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, or a clear error for anything else.
+    pub fn of_url(url: &str) -> StoreResult<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default();
+            Err(StoreError::Unavailable(format!(
+                "unknown database URL scheme `{scheme}`: use sqlite://PATH or postgres://USER@HOST/DB"
+            )))
+        }
+    }
+}
+
+impl Store {
+    /// Open the database named by `url`, creating a SQLite file (and its folder) on first use.
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        match Backend::of_url(url)? {
+            Backend::Sqlite => Self::connect_sqlite(url).await,
+            Backend::Postgres => Self::connect_pg(url).await,
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> StoreResult<Store> {
+        let raw = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let raw = raw.split('?').next().unwrap_or(raw);
+        if raw.is_empty() || raw == ":memory:" {
+            return Err(StoreError::Unavailable(
+                "an in-memory SQLite database cannot be shared; give a file path".into(),
+            ));
+        }
+        let path = PathBuf::from(raw);
+        let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        if let Some(dir) = abs.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot create the data folder {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            probe_writable(dir)?;
+        }
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", abs.display()))
+            .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL {url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("secure_delete", "ON")
+            .pragma("cache_size", "-32000");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| sqlite_open_error(&abs, e))?;
+        // A corrupted or foreign file must be refused before anything is written to it.
+        let check: Result<String, sqlx::Error> = sqlx::query_scalar("PRAGMA quick_check")
+            .fetch_one(&write)
+            .await;
+        match check {
+            Ok(ok) if ok == "ok" => {}
+            Ok(other) => {
+                return Err(StoreError::Unavailable(format!(
+                    "{} failed its integrity check ({other}); restore it from a backup",
+                    abs.display()
+                )));
+            }
+            Err(e) => return Err(sqlite_open_error(&abs, e)),
+        }
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.read_only(true).create_if_missing(false))
+            .await
+            .map_err(|e| sqlite_open_error(&abs, e))?;
+        Ok(Store {
+            inner: Arc::new(Pools::Sqlite {
+                write,
+                read,
+                path: abs,
+            }),
+        })
+    }
+
+    async fn connect_pg(url: &str) -> StoreResult<Store> {
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?
+            .application_name("taizhang");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot reach PostgreSQL at {}: {e}",
+                    redact_url(url)
+                ))
+            })?;
+        Ok(Store {
+            inner: Arc::new(Pools::Pg { pool }),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &*self.inner {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Pg { .. } => Backend::Postgres,
+        }
+    }
+
+    /// The absolute path of the SQLite file in use (shown at start and on the settings page).
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &*self.inner {
+            Pools::Sqlite { path, .. } => Some(path),
+            Pools::Pg { .. } => None,
+        }
+    }
+
+    /// Start a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`).
+    pub async fn begin(&self) -> StoreResult<Conn> {
+        Ok(match &*self.inner {
+            Pools::Sqlite { write, .. } => {
+                Conn::SqliteTx(write.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Pools::Pg { pool } => Conn::PgTx(pool.begin().await?),
+        })
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> StoreResult<Conn> {
+        Ok(match &*self.inner {
+            Pools::Sqlite { read, .. } => Conn::SqliteRead(read.acquire().await?),
+            Pools::Pg { pool } => Conn::PgRead(pool.acquire().await?),
+        })
+    }
+
+    /// Apply the embedded migrations of this backend.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &*self.inner {
+            Pools::Sqlite { write, .. } => crate::migrate::sqlite().run(write).await?,
+            Pools::Pg { pool } => crate::migrate::postgres().run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        let mut c = self.read().await?;
+        crate::on!(c, c => { sqlx::query("SELECT 1").execute(&mut *c).await?; });
+        Ok(())
+    }
+
+    /// Close all connections (graceful shutdown).
+    pub async fn close(&self) {
+        match &*self.inner {
+            Pools::Sqlite { write, read, .. } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Pg { pool } => pool.close().await,
+        }
+    }
+}
+
+fn probe_writable(dir: &Path) -> StoreResult<()> {
+    let probe = dir.join(format!(".taizhang-write-probe-{}", std::process::id()));
+    match std::fs::write(&probe, b"") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "the data folder {} is not writable ({e}); fix its permissions or choose another --database-url",
+            dir.display()
+        ))),
+    }
+}
+
+fn sqlite_open_error(path: &Path, e: sqlx::Error) -> StoreError {
+    let msg = e.to_string();
+    if msg.contains("not a database") || msg.contains("malformed") {
+        StoreError::Unavailable(format!(
+            "{} is not a usable SQLite database ({msg}); restore it from a backup or point --database-url elsewhere",
+            path.display()
+        ))
+    } else {
+        StoreError::Unavailable(format!("cannot open {}: {msg}", path.display()))
+    }
+}
+
+/// A URL with its password replaced, safe for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparseable URL>".into(),
+    }
+}

@@ -1,0 +1,1 @@
+//! The 11710 ledger tables: matters, their units, milestones, timeline and reports.

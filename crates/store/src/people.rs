@@ -1,0 +1,390 @@
+//! People (one person, one account), their roles, password history, sessions and API tokens.
+
+use serde::Serialize;
+
+use crate::{Conn, GetCol, StoreError, StoreResult};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Person {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub unit_id: i64,
+    pub position: String,
+    pub email: String,
+    pub clearance: String,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub password_changed_at: Option<i64>,
+    pub must_change_password: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    #[serde(skip)]
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+    pub disabled: bool,
+    pub expires_at: Option<i64>,
+    pub last_login_at: Option<i64>,
+}
+
+const COLS: &str = "id, username, display_name, unit_id, position, email, clearance, password_hash, \
+    password_changed_at, must_change_password, failed_logins, locked_until, totp_secret, totp_last_step, \
+    disabled, expires_at, last_login_at";
+
+fn map(r: &impl GetCol) -> StoreResult<Person> {
+    Ok(Person {
+        id: r.i64("id")?,
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        unit_id: r.i64("unit_id")?,
+        position: r.text("position")?,
+        email: r.text("email")?,
+        clearance: r.text("clearance")?,
+        password_hash: r.opt_text("password_hash")?,
+        password_changed_at: r.opt_i64("password_changed_at")?,
+        must_change_password: r.flag("must_change_password")?,
+        failed_logins: r.i64("failed_logins")?,
+        locked_until: r.opt_i64("locked_until")?,
+        totp_secret: r.opt_text("totp_secret")?,
+        totp_last_step: r.opt_i64("totp_last_step")?,
+        disabled: r.flag("disabled")?,
+        expires_at: r.opt_i64("expires_at")?,
+        last_login_at: r.opt_i64("last_login_at")?,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPerson<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub unit_id: i64,
+    pub position: &'a str,
+    pub email: &'a str,
+    pub clearance: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub must_change_password: bool,
+}
+
+pub async fn insert_person(c: &mut Conn, p: &NewPerson<'_>, now_ms: i64) -> StoreResult<i64> {
+    let id: i64 = crate::on!(c, c => sqlx::query_scalar(
+        "INSERT INTO people (username, display_name, unit_id, position, email, clearance, password_hash,
+            password_changed_at, must_change_password, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $8) RETURNING id")
+        .bind(p.username).bind(p.display_name).bind(p.unit_id).bind(p.position).bind(p.email)
+        .bind(p.clearance).bind(p.password_hash).bind(now_ms).bind(p.must_change_password)
+        .fetch_one(&mut *c).await.map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("people.username".into()),
+            other => other,
+        })?);
+    if let Some(h) = p.password_hash {
+        push_password_history(c, id, h, now_ms).await?;
+    }
+    Ok(id)
+}
+
+pub async fn find_by_username(c: &mut Conn, username: &str) -> StoreResult<Option<Person>> {
+    let sql = format!("SELECT {COLS} FROM people WHERE username = $1");
+    let v = crate::on!(c, c => match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username).fetch_optional(&mut *c).await? {
+        Some(r) => Some(map(&r)?),
+        None => None,
+    });
+    Ok(v)
+}
+
+pub async fn find_person(c: &mut Conn, id: i64) -> StoreResult<Option<Person>> {
+    let sql = format!("SELECT {COLS} FROM people WHERE id = $1");
+    let v = crate::on!(c, c => match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *c).await? {
+        Some(r) => Some(map(&r)?),
+        None => None,
+    });
+    Ok(v)
+}
+
+pub async fn get_person(c: &mut Conn, id: i64) -> StoreResult<Person> {
+    find_person(c, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("person {id}")))
+}
+
+pub async fn list_people(c: &mut Conn) -> StoreResult<Vec<Person>> {
+    let sql = format!("SELECT {COLS} FROM people ORDER BY unit_id, id");
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        rows.iter().map(map).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
+pub async fn count_people(c: &mut Conn) -> StoreResult<i64> {
+    let n: i64 = crate::on!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM people").fetch_one(&mut *c).await?);
+    Ok(n)
+}
+
+// ----- roles -----
+
+pub async fn grant_role(
+    c: &mut Conn,
+    person_id: i64,
+    role: &str,
+    by: Option<i64>,
+    now_ms: i64,
+) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query(
+        "INSERT INTO person_roles (person_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (person_id, role) DO NOTHING")
+        .bind(person_id).bind(role).bind(by).bind(now_ms).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn revoke_role(c: &mut Conn, person_id: i64, role: &str) -> StoreResult<bool> {
+    let n = crate::on!(c, c => sqlx::query("DELETE FROM person_roles WHERE person_id = $1 AND role = $2")
+        .bind(person_id).bind(role).execute(&mut *c).await?.rows_affected());
+    Ok(n > 0)
+}
+
+pub async fn roles_of(c: &mut Conn, person_id: i64) -> StoreResult<Vec<String>> {
+    let v: Vec<String> = crate::on!(c, c => sqlx::query_scalar(
+        "SELECT role FROM person_roles WHERE person_id = $1 ORDER BY role")
+        .bind(person_id).fetch_all(&mut *c).await?);
+    Ok(v)
+}
+
+/// All (person_id, role) pairs.
+pub async fn all_roles(c: &mut Conn) -> StoreResult<Vec<(i64, String)>> {
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query("SELECT person_id, role FROM person_roles ORDER BY person_id, role").fetch_all(&mut *c).await?;
+        rows.iter().map(|r| Ok((r.i64("person_id")?, r.text("role")?))).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
+// ----- passwords and login counters -----
+
+pub async fn push_password_history(
+    c: &mut Conn,
+    person_id: i64,
+    hash: &str,
+    now_ms: i64,
+) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("INSERT INTO password_history (person_id, hash, created_at) VALUES ($1, $2, $3)")
+        .bind(person_id).bind(hash).bind(now_ms).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// The last `n` password hashes of a person, newest first.
+pub async fn password_history(c: &mut Conn, person_id: i64, n: i64) -> StoreResult<Vec<String>> {
+    let v: Vec<String> = crate::on!(c, c => sqlx::query_scalar(
+        "SELECT hash FROM password_history WHERE person_id = $1 ORDER BY id DESC LIMIT $2")
+        .bind(person_id).bind(n).fetch_all(&mut *c).await?);
+    Ok(v)
+}
+
+pub async fn set_password(
+    c: &mut Conn,
+    person_id: i64,
+    hash: &str,
+    must_change: bool,
+    now_ms: i64,
+) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query(
+        "UPDATE people SET password_hash = $1, password_changed_at = $2, must_change_password = $3,
+            failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $4")
+        .bind(hash).bind(now_ms).bind(must_change).bind(person_id).execute(&mut *c).await?.rows_affected());
+    push_password_history(c, person_id, hash, now_ms).await
+}
+
+/// Count one failed login atomically; lock when the count reaches `max`. Returns the new count
+/// and lock time. Exact under concurrency: the increment happens in the UPDATE itself.
+pub async fn record_failed_login(
+    c: &mut Conn,
+    person_id: i64,
+    max: i64,
+    lock_until_ms: i64,
+) -> StoreResult<(i64, Option<i64>)> {
+    let v = crate::on!(c, c => {
+        let r = sqlx::query(
+            "UPDATE people SET failed_logins = failed_logins + 1,
+                locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
+             WHERE id = $3 RETURNING failed_logins, locked_until")
+            .bind(max).bind(lock_until_ms).bind(person_id).fetch_one(&mut *c).await?;
+        (r.i64("failed_logins")?, r.opt_i64("locked_until")?)
+    });
+    Ok(v)
+}
+
+pub async fn record_login(c: &mut Conn, person_id: i64, now_ms: i64) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query(
+        "UPDATE people SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2")
+        .bind(now_ms).bind(person_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn unlock(c: &mut Conn, person_id: i64) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE people SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(person_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn set_totp(
+    c: &mut Conn,
+    person_id: i64,
+    secret: Option<&str>,
+    last_step: Option<i64>,
+) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE people SET totp_secret = $1, totp_last_step = $2 WHERE id = $3")
+        .bind(secret).bind(last_step).bind(person_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Record the TOTP step just used, refusing a replay: succeeds only if the step is newer.
+pub async fn use_totp_step(c: &mut Conn, person_id: i64, step: i64) -> StoreResult<bool> {
+    let n = crate::on!(c, c => sqlx::query(
+        "UPDATE people SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
+        .bind(step).bind(person_id).execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn set_disabled(
+    c: &mut Conn,
+    person_id: i64,
+    disabled: bool,
+    now_ms: i64,
+) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE people SET disabled = $1, updated_at = $2 WHERE id = $3")
+        .bind(disabled).bind(now_ms).bind(person_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+// ----- sessions -----
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token_hash: String,
+    pub person_id: i64,
+    pub csrf_token: String,
+    pub second_factor: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+pub async fn insert_session(c: &mut Conn, s: &Session, ip: &str) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query(
+        "INSERT INTO sessions (token_hash, person_id, csrf_token, second_factor, created_at, last_seen_at, source_ip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(&s.token_hash).bind(s.person_id).bind(&s.csrf_token).bind(s.second_factor)
+        .bind(s.created_at).bind(s.last_seen_at).bind(ip).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn find_session(c: &mut Conn, token_hash: &str) -> StoreResult<Option<Session>> {
+    let v = crate::on!(c, c => match sqlx::query(
+        "SELECT token_hash, person_id, csrf_token, second_factor, created_at, last_seen_at FROM sessions WHERE token_hash = $1")
+        .bind(token_hash).fetch_optional(&mut *c).await? {
+        Some(r) => Some(Session {
+            token_hash: r.text("token_hash")?,
+            person_id: r.i64("person_id")?,
+            csrf_token: r.text("csrf_token")?,
+            second_factor: r.flag("second_factor")?,
+            created_at: r.i64("created_at")?,
+            last_seen_at: r.i64("last_seen_at")?,
+        }),
+        None => None,
+    });
+    Ok(v)
+}
+
+pub async fn touch_session(c: &mut Conn, token_hash: &str, now_ms: i64) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+        .bind(now_ms).bind(token_hash).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn set_session_second_factor(c: &mut Conn, token_hash: &str) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE sessions SET second_factor = TRUE WHERE token_hash = $1")
+        .bind(token_hash).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn delete_session(c: &mut Conn, token_hash: &str) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// End every session of a person (password change, disable, role change).
+pub async fn delete_sessions_of(c: &mut Conn, person_id: i64) -> StoreResult<u64> {
+    let n = crate::on!(c, c => sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+        .bind(person_id).execute(&mut *c).await?.rows_affected());
+    Ok(n)
+}
+
+// ----- API tokens -----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub person_id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+fn map_token(r: &impl GetCol) -> StoreResult<ApiToken> {
+    Ok(ApiToken {
+        id: r.i64("id")?,
+        person_id: r.i64("person_id")?,
+        name: r.text("name")?,
+        created_at: r.i64("created_at")?,
+        expires_at: r.opt_i64("expires_at")?,
+        revoked_at: r.opt_i64("revoked_at")?,
+        last_used_at: r.opt_i64("last_used_at")?,
+    })
+}
+
+pub async fn insert_token(
+    c: &mut Conn,
+    person_id: i64,
+    name: &str,
+    token_hash: &str,
+    expires_at: Option<i64>,
+    now_ms: i64,
+) -> StoreResult<i64> {
+    let id: i64 = crate::on!(c, c => sqlx::query_scalar(
+        "INSERT INTO api_tokens (person_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(person_id).bind(name).bind(token_hash).bind(now_ms).bind(expires_at).fetch_one(&mut *c).await?);
+    Ok(id)
+}
+
+pub async fn find_token_by_hash(c: &mut Conn, token_hash: &str) -> StoreResult<Option<ApiToken>> {
+    let v = crate::on!(c, c => match sqlx::query(
+        "SELECT id, person_id, name, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1")
+        .bind(token_hash).fetch_optional(&mut *c).await? {
+        Some(r) => Some(map_token(&r)?),
+        None => None,
+    });
+    Ok(v)
+}
+
+pub async fn list_tokens(c: &mut Conn, person_id: Option<i64>) -> StoreResult<Vec<ApiToken>> {
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query(
+            "SELECT id, person_id, name, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+             WHERE ($1 IS NULL OR person_id = $1) ORDER BY id DESC")
+            .bind(person_id).fetch_all(&mut *c).await?;
+        rows.iter().map(map_token).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
+pub async fn revoke_token(c: &mut Conn, id: i64, now_ms: i64) -> StoreResult<bool> {
+    let n = crate::on!(c, c => sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now_ms).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn touch_token(c: &mut Conn, id: i64, now_ms: i64) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now_ms).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
