@@ -83,3 +83,44 @@ impl Caller {
         }
     }
 }
+
+/// Load the caller for a person: roles, clearance, unit subtree and led units.
+pub async fn load_caller(
+    c: &mut taizhang_store::Conn,
+    person_id: i64,
+    source_ip: &str,
+    request_id: &str,
+) -> AppResult<Caller> {
+    let p = taizhang_store::people::get_person(c, person_id).await?;
+    let roles: Vec<Role> =
+        taizhang_store::people::roles_of(c, person_id).await?.iter().filter_map(|r| Role::parse(r)).collect();
+    let tree = crate::org::UnitTree::load(c).await?;
+    let clearance = Label::parse(&p.clearance).unwrap_or(Label::Normal);
+    let actor = Actor {
+        person_id,
+        unit_id: p.unit_id,
+        roles: roles.clone(),
+        clearance,
+        subtree: tree.subtree(p.unit_id),
+        led_units: tree.led_by(person_id),
+    };
+    Ok(Caller {
+        person_id: Some(person_id),
+        name: p.username,
+        display_name: p.display_name,
+        unit_id: p.unit_id,
+        roles,
+        actor,
+        source_ip: source_ip.to_owned(),
+        request_id: request_id.to_owned(),
+    })
+}
+
+/// Load the caller for a username (tests, CLI).
+pub async fn load_caller_by_username(app: &crate::App, username: &str) -> AppResult<Caller> {
+    let mut c = app.store.read().await?;
+    let p = taizhang_store::people::find_by_username(&mut c, username)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("用户 {username}")))?;
+    load_caller(&mut c, p.id, "local", "").await
+}
