@@ -92,8 +92,11 @@ pub async fn load_caller(
     request_id: &str,
 ) -> AppResult<Caller> {
     let p = taizhang_store::people::get_person(c, person_id).await?;
-    let roles: Vec<Role> =
-        taizhang_store::people::roles_of(c, person_id).await?.iter().filter_map(|r| Role::parse(r)).collect();
+    let roles: Vec<Role> = taizhang_store::people::roles_of(c, person_id)
+        .await?
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
     let tree = crate::org::UnitTree::load(c).await?;
     let clearance = Label::parse(&p.clearance).unwrap_or(Label::Normal);
     let actor = Actor {

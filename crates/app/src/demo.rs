@@ -183,11 +183,14 @@ impl Loader {
 
 /// Load the whole demo: organization, then matters.
 pub async fn load(app: &App, password: &str) -> AppResult<DemoSummary> {
-    load_org(app, password).await
+    let mut summary = load_org(app, password).await?;
+    crate::ledger::calendar::seed_official(app, &Caller::system("demo")).await?;
+    summary.matters = crate::ledger::demo::load_matters(app).await?;
+    Ok(summary)
 }
 
 /// Load the demo organization into an empty database (no people yet). All demo accounts get
-/// `password`. Matters are added by [`crate::ledger_demo`] when the ledger is present.
+/// `password`. [`load`] adds the calendar and the matters ([`crate::ledger::demo`]).
 pub async fn load_org(app: &App, password: &str) -> AppResult<DemoSummary> {
     let hash = crate::org::hash_blocking(password.to_owned()).await?;
     let mut c = app.store.begin().await?;

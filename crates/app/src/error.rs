@@ -16,6 +16,10 @@ pub enum AppError {
     /// The policy refused the action.
     #[error("无权执行此操作")]
     Forbidden,
+    /// The policy refused because the object is outside the actor's scope; answered exactly like
+    /// [`AppError::NotFound`] so ids cannot be probed, but audited as a denial.
+    #[error("未找到或无权查看")]
+    OutOfScope,
     /// The object does not exist or is outside the actor's scope (the same answer for both).
     #[error("未找到：{0}")]
     NotFound(String),

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod ledger;
 pub mod org;
 pub mod passwords;
 
@@ -82,4 +83,12 @@ impl App {
             settings: Arc::new(settings),
         }
     }
+}
+
+/// Read one stored setting (key/value table).
+pub(crate) async fn settings_value(
+    c: &mut taizhang_store::Conn,
+    key: &str,
+) -> AppResult<Option<String>> {
+    Ok(taizhang_store::settings::find(c, key).await?)
 }

@@ -243,3 +243,354 @@ impl UnitTree {
             .collect()
     }
 }
+
+/// A person with roles, for the administration pages.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PersonRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub position: String,
+    pub clearance: String,
+    pub roles: Vec<String>,
+    pub role_labels: Vec<&'static str>,
+    pub disabled: bool,
+    pub locked: bool,
+    pub has_totp: bool,
+}
+
+/// Everyone, for 系统管理员 (people) and 安全管理员 (grants).
+pub async fn list_people(app: &App, who: &Caller) -> AppResult<Vec<PersonRow>> {
+    if who.require(policy::Action::ManagePeople, None).is_err() {
+        who.require(policy::Action::ManageGrants, None)?;
+    }
+    let mut c = app.store.read().await?;
+    let tree = UnitTree::load(&mut c).await?;
+    let roles = people::all_roles(&mut c).await?;
+    let now = app.clock.now_ms();
+    let list = people::list_people(&mut c).await?;
+    Ok(list
+        .into_iter()
+        .map(|p| {
+            let mine: Vec<String> = roles
+                .iter()
+                .filter(|(id, _)| *id == p.id)
+                .map(|(_, r)| r.clone())
+                .collect();
+            PersonRow {
+                id: p.id,
+                unit_name: tree.name(p.unit_id).to_owned(),
+                username: p.username,
+                display_name: p.display_name,
+                unit_id: p.unit_id,
+                position: p.position,
+                clearance: p.clearance,
+                role_labels: mine
+                    .iter()
+                    .filter_map(|r| Role::parse(r))
+                    .map(Role::label_zh)
+                    .collect(),
+                roles: mine,
+                disabled: p.disabled,
+                locked: p.locked_until.is_some_and(|t| t > now),
+                has_totp: p.totp_secret.is_some(),
+            }
+        })
+        .collect())
+}
+
+/// Replace a person's roles (安全管理员). 三权分立 is enforced; the person's sessions end so the
+/// new rights apply at once.
+pub async fn set_roles(app: &App, who: &Caller, person_id: i64, roles: &[Role]) -> AppResult<()> {
+    who.require(policy::Action::ManageGrants, None)?;
+    policy::check_role_combination(roles)
+        .map_err(|e| AppError::invalid("roles", "role_combination", e.to_string()))?;
+    if who.person_id == Some(person_id) {
+        return Err(AppError::rule("grant_self", "不能修改自己的角色"));
+    }
+    let mut c = app.store.begin().await?;
+    let before = people::roles_of(&mut c, person_id).await?;
+    let _ = people::get_person(&mut c, person_id).await?;
+    for r in &before {
+        people::revoke_role(&mut c, person_id, r).await?;
+    }
+    let now = app.clock.now_ms();
+    for r in roles {
+        people::grant_role(&mut c, person_id, r.code(), who.person_id, now).await?;
+    }
+    people::delete_sessions_of(&mut c, person_id).await?;
+    let after: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok(
+            "grant.set_roles",
+            "person",
+            person_id,
+            format!("before={} after={}", before.join(","), after.join(",")),
+        ),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(())
+}
+
+/// Enable or disable an account (系统管理员); disabling ends its sessions.
+pub async fn set_disabled(
+    app: &App,
+    who: &Caller,
+    person_id: i64,
+    disabled: bool,
+) -> AppResult<()> {
+    who.require(policy::Action::ManagePeople, None)?;
+    if who.person_id == Some(person_id) {
+        return Err(AppError::rule("disable_self", "不能停用自己的账号"));
+    }
+    let mut c = app.store.begin().await?;
+    let _ = people::get_person(&mut c, person_id).await?;
+    people::set_disabled(&mut c, person_id, disabled, app.clock.now_ms()).await?;
+    if disabled {
+        people::delete_sessions_of(&mut c, person_id).await?;
+        people::unlock(&mut c, person_id).await?;
+    }
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok(
+            "person.set_disabled",
+            "person",
+            person_id,
+            format!("disabled={disabled}"),
+        ),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(())
+}
+
+/// Unlock an account locked by failed logins (系统管理员).
+pub async fn unlock(app: &App, who: &Caller, person_id: i64) -> AppResult<()> {
+    who.require(policy::Action::ManagePeople, None)?;
+    let mut c = app.store.begin().await?;
+    people::unlock(&mut c, person_id).await?;
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok("person.unlock", "person", person_id, ""),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(())
+}
+
+/// A change to the unit tree (系统管理员). History is kept in `unit_events` and the audit trail.
+#[derive(Debug, Clone)]
+pub enum UnitEdit {
+    Create {
+        parent_id: Option<i64>,
+        name: String,
+        kind: String,
+    },
+    Rename {
+        id: i64,
+        name: String,
+    },
+    Move {
+        id: i64,
+        parent_id: i64,
+    },
+    Retire {
+        id: i64,
+    },
+    SetLeader {
+        id: i64,
+        leader_id: Option<i64>,
+    },
+}
+
+fn check_unit_name(name: &str) -> AppResult<String> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 60 || n.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "name",
+            "unit_name",
+            "单位名称须为 1–60 个字符",
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+pub async fn edit_unit(app: &App, who: &Caller, edit: UnitEdit) -> AppResult<i64> {
+    who.require(policy::Action::ManageUnits, None)?;
+    let now = app.clock.now_ms();
+    let mut c = app.store.begin().await?;
+    let tree = UnitTree::load(&mut c).await?;
+    let active = |id: i64| tree.units.get(&id).is_some_and(|u| u.retired_at.is_none());
+    let (id, detail) = match edit {
+        UnitEdit::Create {
+            parent_id,
+            name,
+            kind,
+        } => {
+            let name = check_unit_name(&name)?;
+            if !org::UNIT_KINDS.contains(&kind.as_str()) {
+                return Err(AppError::invalid("kind", "unit_kind", "单位类型无效"));
+            }
+            if let Some(p) = parent_id
+                && !active(p)
+            {
+                return Err(AppError::invalid(
+                    "parent_id",
+                    "unit_unknown",
+                    "上级单位不存在或已撤销",
+                ));
+            }
+            let id = org::insert_unit(
+                &mut c,
+                &NewUnit {
+                    parent_id,
+                    name: &name,
+                    short_name: &name,
+                    kind: &kind,
+                    sort_order: 500,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| match e {
+                taizhang_store::StoreError::Conflict(_) => {
+                    AppError::invalid("name", "unit_name_taken", "已有同名单位")
+                }
+                other => other.into(),
+            })?;
+            (id, format!("create name={name} parent={parent_id:?}"))
+        }
+        UnitEdit::Rename { id, name } => {
+            let name = check_unit_name(&name)?;
+            if !active(id) {
+                return Err(AppError::invalid(
+                    "id",
+                    "unit_unknown",
+                    "单位不存在或已撤销",
+                ));
+            }
+            org::update_unit(
+                &mut c,
+                id,
+                org::UnitChange::Rename(&name),
+                who.person_id,
+                now,
+            )
+            .await
+            .map_err(|e| match e {
+                taizhang_store::StoreError::Conflict(_) => {
+                    AppError::invalid("name", "unit_name_taken", "已有同名单位")
+                }
+                other => other.into(),
+            })?;
+            (id, format!("rename to {name}"))
+        }
+        UnitEdit::Move { id, parent_id } => {
+            if !active(id) || !active(parent_id) {
+                return Err(AppError::invalid(
+                    "parent_id",
+                    "unit_unknown",
+                    "单位不存在或已撤销",
+                ));
+            }
+            if tree.subtree(id).contains(&parent_id) {
+                return Err(AppError::invalid(
+                    "parent_id",
+                    "unit_cycle",
+                    "不能把单位移到它自己的下级单位之下",
+                ));
+            }
+            org::update_unit(
+                &mut c,
+                id,
+                org::UnitChange::Move(parent_id),
+                who.person_id,
+                now,
+            )
+            .await?;
+            (id, format!("move under {parent_id}"))
+        }
+        UnitEdit::Retire { id } => {
+            if !active(id) {
+                return Err(AppError::invalid(
+                    "id",
+                    "unit_unknown",
+                    "单位不存在或已撤销",
+                ));
+            }
+            if tree.children_of(id).iter().any(|ch| active(*ch)) {
+                return Err(AppError::invalid(
+                    "id",
+                    "unit_has_children",
+                    "请先撤销或移走其下级单位",
+                ));
+            }
+            org::update_unit(&mut c, id, org::UnitChange::Retire, who.person_id, now).await?;
+            (id, "retire".to_owned())
+        }
+        UnitEdit::SetLeader { id, leader_id } => {
+            if !active(id) {
+                return Err(AppError::invalid(
+                    "id",
+                    "unit_unknown",
+                    "单位不存在或已撤销",
+                ));
+            }
+            if let Some(l) = leader_id {
+                let roles = people::roles_of(&mut c, l).await?;
+                if !roles.iter().any(|r| r == Role::DeptLeader.code()) {
+                    return Err(AppError::invalid(
+                        "leader_id",
+                        "leader_not_leader",
+                        "分管领导须为部领导",
+                    ));
+                }
+            }
+            org::set_leader(&mut c, id, leader_id, now).await?;
+            (id, format!("leader={leader_id:?}"))
+        }
+    };
+    audit::append(app, &mut c, who, Event::ok("unit.edit", "unit", id, detail)).await?;
+    c.commit().await?;
+    Ok(id)
+}
+
+/// Set a person's clearance (安全管理员): the highest sensitivity label they may see.
+pub async fn set_clearance(
+    app: &App,
+    who: &Caller,
+    person_id: i64,
+    clearance: &str,
+) -> AppResult<()> {
+    who.require(policy::Action::ManageGrants, None)?;
+    let label = policy::Label::parse(clearance)
+        .ok_or_else(|| AppError::invalid("clearance", "clearance", "密级须为 普通/敏感/核心"))?;
+    let mut c = app.store.begin().await?;
+    let before = people::get_person(&mut c, person_id).await?.clearance;
+    people::set_clearance(&mut c, person_id, label.code(), app.clock.now_ms()).await?;
+    people::delete_sessions_of(&mut c, person_id).await?;
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok(
+            "grant.set_clearance",
+            "person",
+            person_id,
+            format!("{before} -> {}", label.code()),
+        ),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(())
+}

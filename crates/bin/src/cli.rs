@@ -74,6 +74,26 @@ pub enum Command {
     },
     /// Print the version.
     Version,
+    /// Accounts and API tokens.
+    Admin {
+        #[command(subcommand)]
+        cmd: crate::cmd_admin::AdminCmd,
+    },
+    /// The tamper-evident audit trail.
+    Audit {
+        #[command(subcommand)]
+        cmd: crate::cmd_admin::AuditCmd,
+    },
+    /// Cadence jobs: daily-check, weekly-summary, monthly-stocktake, year-close.
+    Jobs {
+        #[command(subcommand)]
+        cmd: crate::cmd_jobs::JobsCmd,
+    },
+    /// The working-day calendar (工作日历).
+    Calendar {
+        #[command(subcommand)]
+        cmd: crate::cmd_calendar::CalendarCmd,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -120,6 +140,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             restore(&app, &from, force).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Admin { cmd } => {
+            let app = open_app(&cfg).await?;
+            crate::cmd_admin::run_admin(&app, cmd).await
+        }
+        Command::Audit { cmd } => {
+            let app = open_app(&cfg).await?;
+            crate::cmd_admin::run_audit(&app, cmd).await
+        }
+        Command::Jobs { cmd } => crate::cmd_jobs::run(&cfg, cmd).await,
+        Command::Calendar { cmd } => crate::cmd_calendar::run(&cfg, cmd).await,
         Command::ConfigExample | Command::Version => Ok(ExitCode::SUCCESS),
     }
 }

@@ -1,6 +1,9 @@
 //! `taizhang` — the one binary: serve, demo, migrate, backup/restore, admin, audit, calendar, jobs.
 
 mod cli;
+mod cmd_admin;
+mod cmd_calendar;
+mod cmd_jobs;
 mod config;
 mod keys;
 mod serve;

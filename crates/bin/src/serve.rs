@@ -56,6 +56,12 @@ pub async fn run(cfg: Config, demo: bool, password: Option<String>) -> anyhow::R
             "PostgreSQL"
         },
         sqlite_path: app.store.sqlite_path().map(|p| p.display().to_string()),
+        secure_cookies: cfg.secure_cookies,
+        trusted_proxies: cfg
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect(),
     };
     let store = app.store.clone();
     let state = AppState::new(app, info).map_err(|e| anyhow::anyhow!(e))?;

@@ -145,3 +145,28 @@ pub async fn checkpoints(c: &mut Conn) -> StoreResult<Vec<CheckpointRow>> {
     });
     Ok(v)
 }
+
+/// The newest record older than `cutoff_ms` such that every record up to it is older too
+/// (the purgeable prefix), with its MAC.
+pub async fn purgeable_prefix(c: &mut Conn, cutoff_ms: i64) -> StoreResult<Option<(i64, String)>> {
+    let v = crate::on!(c, c => {
+        let first_young: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM audit_log WHERE at_ms >= $1")
+            .bind(cutoff_ms).fetch_one(&mut *c).await?;
+        let row = match first_young {
+            Some(s) => sqlx::query("SELECT seq, mac FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT 1")
+                .bind(s).fetch_optional(&mut *c).await?,
+            None => sqlx::query("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *c).await?,
+        };
+        match row {
+            Some(r) => Some((r.i64("seq")?, r.text("mac")?)),
+            None => None,
+        }
+    });
+    Ok(v)
+}
+
+/// Delete the records up to `seq` (retention). Only the retention job calls this.
+pub async fn delete_through(c: &mut Conn, seq: i64) -> StoreResult<u64> {
+    let n = crate::on!(c, c => sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut *c).await?.rows_affected());
+    Ok(n)
+}

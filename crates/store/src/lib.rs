@@ -26,8 +26,11 @@ mod row;
 
 pub mod audit;
 pub mod cadence;
+pub mod cadences;
 pub mod calendar;
+pub mod escalation;
 pub mod ledger;
+pub mod matters;
 pub mod org;
 pub mod people;
 pub mod settings;

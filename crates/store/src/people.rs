@@ -225,6 +225,23 @@ pub async fn unlock(c: &mut Conn, person_id: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Keep a TOTP secret that is being enrolled until the first code confirms it.
+pub async fn set_totp_pending(
+    c: &mut Conn,
+    person_id: i64,
+    secret: Option<&str>,
+) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE people SET totp_pending = $1 WHERE id = $2")
+        .bind(secret).bind(person_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn totp_pending(c: &mut Conn, person_id: i64) -> StoreResult<Option<String>> {
+    let v: Option<Option<String>> = crate::on!(c, c => sqlx::query_scalar("SELECT totp_pending FROM people WHERE id = $1")
+        .bind(person_id).fetch_optional(&mut *c).await?);
+    Ok(v.flatten())
+}
+
 pub async fn set_totp(
     c: &mut Conn,
     person_id: i64,
@@ -386,5 +403,16 @@ pub async fn revoke_token(c: &mut Conn, id: i64, now_ms: i64) -> StoreResult<boo
 pub async fn touch_token(c: &mut Conn, id: i64, now_ms: i64) -> StoreResult<()> {
     crate::on!(c, c => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
         .bind(now_ms).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn set_clearance(
+    c: &mut Conn,
+    person_id: i64,
+    clearance: &str,
+    now_ms: i64,
+) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE people SET clearance = $1, updated_at = $2 WHERE id = $3")
+        .bind(clearance).bind(now_ms).bind(person_id).execute(&mut *c).await?.rows_affected());
     Ok(())
 }

@@ -1,19 +1,59 @@
-//! One mapping from use-case errors to HTTP status codes, with no catch-all arm.
+//! One mapping from use-case errors to HTTP status codes, with no catch-all arm, and the two
+//! renderers: an error page for the UI and JSON errors for `/api` (in `api.rs`).
 
 use axum::http::StatusCode;
-use taizhang_app::AppError;
+use axum::response::Response;
+use taizhang_app::{AppError, Caller};
 
-#[allow(dead_code)] // used by the API error renderer (next step)
+use crate::AppState;
+
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::BadCredentials => StatusCode::UNAUTHORIZED,
         AppError::Locked { .. } => StatusCode::UNAUTHORIZED,
         AppError::NeedsStep(_) => StatusCode::FORBIDDEN,
         AppError::Forbidden => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::NotFound(_) | AppError::OutOfScope => StatusCode::NOT_FOUND,
         AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Log a server-side cause once, at the boundary.
+pub fn log_cause(e: &AppError) {
+    match e {
+        AppError::Internal(why) | AppError::Unavailable(why) => {
+            tracing::error!(error = %why, "request failed")
+        }
+        _ => {}
+    }
+}
+
+/// The error page. A 5xx shows a generic message; the cause is in the log.
+pub fn page_error(st: &AppState, e: &AppError) -> Response {
+    log_cause(e);
+    let status = status_of(e);
+    let message = e.to_string();
+    st.templates.render_status(
+        status,
+        "error.html",
+        serde_json::json!({"status": status.as_u16(), "message": message}),
+    )
+}
+
+/// Record a policy refusal in the audit trail (as `denied`), then render it.
+pub async fn denied_page(st: &AppState, who: &Caller, what: &str, e: &AppError) -> Response {
+    audit_denial(st, who, what, e).await;
+    page_error(st, e)
+}
+
+pub async fn audit_denial(st: &AppState, who: &Caller, what: &str, e: &AppError) {
+    if matches!(e, AppError::Forbidden | AppError::OutOfScope)
+        && let Err(err) =
+            taizhang_app::identity::record_denied(&st.app, who, "access.denied", what).await
+    {
+        tracing::error!(error = %err, "could not audit a denial");
     }
 }

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -53,6 +53,11 @@ pub fn apply(router: Router<AppState>, state: AppState) -> Router<AppState> {
             .layer(trace)
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(middleware::from_fn_with_state(state, observe))
+            .layer(middleware::from_fn(same_origin_only))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            ))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(CSP),
@@ -76,6 +81,38 @@ pub fn apply(router: Router<AppState>, state: AppState) -> Router<AppState> {
             ))
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
     )
+}
+
+/// Refuse state-changing requests that a browser marks as coming from another site (CSRF
+/// defence in depth, beside the per-session token and SameSite cookies).
+async fn same_origin_only(req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if unsafe_method {
+        let h = req.headers();
+        let cross_site = h
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == "cross-site");
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin_mismatch = match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
+            (Some("null"), _) => true,
+            (Some(origin), Some(host)) => {
+                let o = origin
+                    .split_once("://")
+                    .map(|(_, rest)| rest)
+                    .unwrap_or(origin);
+                !o.eq_ignore_ascii_case(host)
+            }
+            _ => false,
+        };
+        if cross_site || origin_mismatch {
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(req).await
 }
 
 async fn observe(State(st): State<AppState>, req: Request, next: Next) -> Response {

@@ -1,12 +1,19 @@
 //! HTTP layer of Taizhang: server-rendered zh-CN pages and the JSON API on axum.
 //! Handlers extract, call a use case, and render; nothing here names SQL.
 
+mod admin_pages;
+mod admin_units;
+mod api;
 mod assets;
+mod auth_pages;
+mod ctx;
 mod error;
 mod layers;
 mod metrics;
 mod pages;
 mod render;
+pub mod routes;
+mod session;
 
 use std::sync::Arc;
 
@@ -17,13 +24,17 @@ use taizhang_app::App;
 pub use metrics::Metrics;
 pub use render::Templates;
 
-/// Facts about the running server shown on status pages.
+/// Facts about the running server shown on status pages, and the web settings.
 #[derive(Debug, Clone)]
 pub struct ServerInfo {
     pub version: &'static str,
     pub backend: &'static str,
     /// Absolute path of the SQLite file in use, if any.
     pub sqlite_path: Option<String>,
+    /// Cookies with `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Shared state of every handler.
@@ -46,14 +57,16 @@ impl AppState {
     }
 }
 
-/// The whole router with its middleware.
+/// The whole router with its middleware. Every route comes from [`routes::table`], which also
+/// declares who may reach it; the authorization matrix test walks that table.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/", get(pages::home))
-        .route("/healthz", get(pages::healthz))
-        .route("/readyz", get(pages::readyz))
-        .route("/metrics", get(metrics::render))
+    let mut r = Router::new();
+    for e in routes::table() {
+        let gated = routes::gate(&state, &e);
+        r = r.route(e.path, gated);
+    }
+    let r = r
         .route("/static/{*path}", get(assets::serve))
         .fallback(pages::not_found);
-    layers::apply(routes, state.clone()).with_state(state)
+    layers::apply(r, state.clone()).with_state(state)
 }

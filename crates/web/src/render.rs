@@ -17,6 +17,9 @@ pub struct Templates {
 impl Templates {
     pub fn load() -> Result<Templates, String> {
         let mut env = Environment::new();
+        env.add_filter("fmt_ms", |v: Option<i64>| {
+            v.map(taizhang_app::clock::format_ms).unwrap_or_default()
+        });
         for name in TemplateFiles::iter() {
             let Some(file) = TemplateFiles::get(&name) else {
                 continue;

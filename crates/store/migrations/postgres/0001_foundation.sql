@@ -51,6 +51,7 @@ CREATE TABLE people (
     locked_until          BIGINT,
     totp_secret           TEXT,
     totp_last_step        BIGINT,
+    totp_pending          TEXT,
     disabled              BOOLEAN NOT NULL DEFAULT FALSE,
     expires_at            BIGINT,
     last_login_at         BIGINT,

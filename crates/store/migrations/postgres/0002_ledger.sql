@@ -13,7 +13,7 @@ CREATE TABLE matters (
     source_doc          TEXT NOT NULL DEFAULT '',
     lead_leader_id      BIGINT REFERENCES people(id),
     lead_unit_id        BIGINT NOT NULL REFERENCES units(id),
-    deadline_kind       TEXT NOT NULL CHECK (deadline_kind IN ('date', 'workdays', 'none')),
+    deadline_kind       TEXT NOT NULL CHECK (deadline_kind IN ('date', 'workdays', 'calendar_days', 'none')),
     deadline_workdays   BIGINT,
     deadline            TEXT,
     original_deadline   TEXT,
@@ -39,13 +39,14 @@ CREATE TABLE matters (
     last_update_on      TEXT,
     version             BIGINT NOT NULL DEFAULT 1,
     UNIQUE (year, seq),
-    UNIQUE (number)
+    UNIQUE (year, number)
 );
 CREATE INDEX matters_status_deadline ON matters(status, deadline);
 CREATE INDEX matters_lead_unit ON matters(lead_unit_id, status);
 CREATE INDEX matters_year ON matters(year, status);
 CREATE INDEX matters_leader ON matters(lead_leader_id);
 CREATE INDEX matters_parent ON matters(parent_id);
+CREATE INDEX matters_carried_from ON matters(carried_from_id);
 
 -- 配合单位 (assisting units) and 承办人 (handlers).
 CREATE TABLE matter_units (
@@ -196,6 +197,7 @@ CREATE TABLE daily_check_items (
     unit_id       BIGINT NOT NULL REFERENCES units(id),
     matter_id     BIGINT NOT NULL REFERENCES matters(id),
     category      TEXT NOT NULL,
+    action        TEXT NOT NULL DEFAULT '',
     confirmed_by  BIGINT REFERENCES people(id),
     confirmed_at  BIGINT,
     UNIQUE (check_day, matter_id, category)

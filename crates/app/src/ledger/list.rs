@@ -1,0 +1,344 @@
+//! 台账查询: the filtered, scoped, paged matter list (with 2-character Chinese text search via
+//! escaped LIKE) and a person's desk counts (待签收, 待反馈, 待审核, 即将到期, 已超期).
+
+use serde::Serialize;
+use taizhang_domain::daily_check::{CheckCategory, classify};
+use taizhang_domain::lifecycle::MatterStatus;
+use taizhang_domain::light::Light;
+use taizhang_domain::matter::{SourceCategory, Urgency};
+use taizhang_domain::policy::{self, Action, Label, ListScope, Role};
+use taizhang_store::matters::{self as store_matters, Arg, COLS, placeholders};
+
+use super::matters::{MatterView, view};
+use super::{domain_error, parse_date, rules, today};
+use crate::{App, AppError, AppResult, Caller};
+
+/// Filters of the ledger list; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatterQuery {
+    pub year: Option<i64>,
+    /// Lead or assisting unit.
+    pub unit_id: Option<i64>,
+    pub leader_id: Option<i64>,
+    pub source: Option<String>,
+    /// Status codes (any of).
+    pub statuses: Vec<String>,
+    /// `green`, `yellow`, `red`, `grey` (derived, filtered after the query).
+    pub light: Option<String>,
+    pub urgency: Option<String>,
+    pub overdue: bool,
+    /// Text in title, content, latest progress or number.
+    pub q: Option<String>,
+    /// Deadline range `YYYY-MM-DD`.
+    pub deadline_from: Option<String>,
+    pub deadline_to: Option<String>,
+    /// One of [`SORTS`]; default `deadline`.
+    pub sort: Option<String>,
+    pub desc: bool,
+    /// 1-based.
+    pub page: u32,
+    /// 1..=200, default 50.
+    pub per_page: u32,
+}
+
+/// Sort keys the list accepts, and their SQL.
+pub const SORTS: &[(&str, &str)] = &[
+    ("deadline", "COALESCE(m.deadline, '9999-12-31')"),
+    ("number", "m.year, m.seq"),
+    ("updated", "m.updated_at"),
+    ("created", "m.created_at"),
+    (
+        "urgency",
+        "CASE m.urgency WHEN 'extra' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END",
+    ),
+];
+
+/// One page of the list.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatterPage {
+    pub rows: Vec<MatterView>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Statuses during which the lead unit holds the matter (the deadline runs).
+pub const HELD: &[&str] = &[
+    "assigned",
+    "in_progress",
+    "extension_pending",
+    "stop_pending",
+];
+
+/// `%`, `_` and `\` escaped for `LIKE … ESCAPE '\'`.
+pub fn like_pattern(q: &str) -> String {
+    let mut out = String::from("%");
+    for ch in q.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+struct Where {
+    sql: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn next(&self) -> usize {
+        self.args.len() + 1
+    }
+    fn push(&mut self, clause: impl FnOnce(usize) -> String, arg: Arg) {
+        let n = self.next();
+        self.sql.push(clause(n));
+        self.args.push(arg);
+    }
+}
+
+/// The scope and label part of every list query for `who` and `action`.
+fn scope_clause(w: &mut Where, who: &Caller, action: Action) {
+    if who.is_system() {
+        return;
+    }
+    let filter = policy::list_filter(&who.actor, action);
+    match filter.scope {
+        ListScope::All => {}
+        ListScope::Nothing => w.sql.push("1 = 0".into()),
+        ListScope::Units(units) => {
+            let from = w.next();
+            let ph = placeholders(from, units.len());
+            w.sql.push(format!(
+                "(m.lead_unit_id IN ({ph}) OR EXISTS (SELECT 1 FROM matter_units mu WHERE mu.matter_id = m.id AND mu.unit_id IN ({ph})))"
+            ));
+            w.args.extend(units.into_iter().map(Arg::Int));
+        }
+    }
+    let labels: Vec<&str> = Label::ALL
+        .iter()
+        .filter(|l| **l <= filter.max_label)
+        .map(|l| l.code())
+        .collect();
+    let from = w.next();
+    w.sql
+        .push(format!("m.label IN ({})", placeholders(from, labels.len())));
+    w.args
+        .extend(labels.into_iter().map(|l| Arg::Text(l.to_owned())));
+}
+
+fn filter_clauses(w: &mut Where, q: &MatterQuery, today: &str) -> AppResult<()> {
+    if let Some(y) = q.year {
+        w.push(|n| format!("m.year = ${n}"), Arg::Int(y));
+    }
+    if let Some(u) = q.unit_id {
+        w.push(|n| format!("(m.lead_unit_id = ${n} OR EXISTS (SELECT 1 FROM matter_units mu2 WHERE mu2.matter_id = m.id AND mu2.unit_id = ${n}))"), Arg::Int(u));
+    }
+    if let Some(l) = q.leader_id {
+        w.push(|n| format!("m.lead_leader_id = ${n}"), Arg::Int(l));
+    }
+    if let Some(s) = &q.source {
+        let code = SourceCategory::parse(s)
+            .map_err(|e| domain_error("source", e))?
+            .code();
+        w.push(
+            |n| format!("m.source_category = ${n}"),
+            Arg::Text(code.into()),
+        );
+    }
+    if let Some(u) = &q.urgency {
+        let code = Urgency::parse(u)
+            .map_err(|e| domain_error("urgency", e))?
+            .code();
+        w.push(|n| format!("m.urgency = ${n}"), Arg::Text(code.into()));
+    }
+    if !q.statuses.is_empty() {
+        let codes = q
+            .statuses
+            .iter()
+            .map(|s| MatterStatus::parse(s).map(|s| s.as_str().to_owned()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| AppError::invalid("status", "unknown_code", "未知的办理状态"))?;
+        let from = w.next();
+        w.sql
+            .push(format!("m.status IN ({})", placeholders(from, codes.len())));
+        w.args.extend(codes.into_iter().map(Arg::Text));
+    }
+    if q.overdue {
+        w.push(|n| format!("m.deadline < ${n}"), Arg::Text(today.into()));
+        let from = w.next();
+        w.sql
+            .push(format!("m.status IN ({})", placeholders(from, HELD.len())));
+        w.args.extend(HELD.iter().map(|s| Arg::Text((*s).into())));
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let text = super::bounded("q", text)?;
+        w.push(
+            |n| format!("(m.title LIKE ${n} ESCAPE '\\' OR m.content LIKE ${n} ESCAPE '\\' OR m.latest_progress LIKE ${n} ESCAPE '\\' OR m.number LIKE ${n} ESCAPE '\\')"),
+            Arg::Text(like_pattern(&text)),
+        );
+    }
+    if let Some(d) = &q.deadline_from {
+        let d = parse_date("deadline_from", d)?;
+        w.push(|n| format!("m.deadline >= ${n}"), Arg::Text(d.to_string()));
+    }
+    if let Some(d) = &q.deadline_to {
+        let d = parse_date("deadline_to", d)?;
+        w.push(|n| format!("m.deadline <= ${n}"), Arg::Text(d.to_string()));
+    }
+    Ok(())
+}
+
+/// The ledger list for `who`: only matters their scope and clearance allow.
+pub async fn list_matters(app: &App, who: &Caller, q: &MatterQuery) -> AppResult<MatterPage> {
+    who.require(Action::ListMatters, None)?;
+    let today = today(app);
+    let mut w = Where {
+        sql: Vec::new(),
+        args: Vec::new(),
+    };
+    scope_clause(&mut w, who, Action::ListMatters);
+    filter_clauses(&mut w, q, &today.to_string())?;
+    let light = match &q.light {
+        Some(l) => Some(
+            Light::parse(l)
+                .ok_or_else(|| AppError::invalid("light", "unknown_code", "未知的预警色"))?,
+        ),
+        None => None,
+    };
+    let order = SORTS
+        .iter()
+        .find(|(k, _)| Some(*k) == q.sort.as_deref().or(Some("deadline")))
+        .map(|(_, sql)| *sql)
+        .ok_or_else(|| AppError::invalid("sort", "unknown_sort", "不支持的排序"))?;
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    let per_page = if q.per_page == 0 {
+        50
+    } else {
+        q.per_page.min(200)
+    };
+    let page = q.page.max(1);
+    let where_sql = if w.sql.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        w.sql.join(" AND ")
+    };
+    let mut c = app.store.read().await?;
+    let cal = super::calendar::load(&mut c).await?;
+    let r = rules();
+    let base = format!(
+        "SELECT {COLS} FROM matters m WHERE {where_sql} ORDER BY {order} {dir}, m.id {dir}"
+    );
+    let offset = i64::from(page - 1) * i64::from(per_page);
+    if let Some(light) = light {
+        let all = store_matters::query_rows(&mut c, base, &w.args).await?;
+        let hits: Vec<MatterView> = all
+            .into_iter()
+            .map(|m| view(&cal, &r, today, m))
+            .filter(|v| v.light == light)
+            .collect();
+        let total = i64::try_from(hits.len()).unwrap_or(i64::MAX);
+        let rows = hits
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(0))
+            .take(per_page as usize)
+            .collect();
+        return Ok(MatterPage {
+            rows,
+            total,
+            page,
+            per_page,
+        });
+    }
+    let total = store_matters::query_count(
+        &mut c,
+        format!("SELECT COUNT(*) FROM matters m WHERE {where_sql}"),
+        &w.args,
+    )
+    .await?;
+    let sql = format!("{base} LIMIT {per_page} OFFSET {offset}");
+    let rows = store_matters::query_rows(&mut c, sql, &w.args)
+        .await?
+        .into_iter()
+        .map(|m| view(&cal, &r, today, m))
+        .collect();
+    Ok(MatterPage {
+        rows,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// A person's desk (工作台) counts.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct DeskCounts {
+    /// 待签收
+    pub to_sign: i64,
+    /// 待反馈 (a report cycle missed)
+    pub to_report: i64,
+    /// 待审核 (立项、办结、延期、中止 awaiting a decision) — for reviewers.
+    pub to_review: i64,
+    /// 即将到期 (today or within the 临期 window)
+    pub due_soon: i64,
+    /// 已超期
+    pub overdue: i64,
+}
+
+/// Desk counts over the matters led by units in `who`'s scope.
+pub async fn desk_counts(app: &App, who: &Caller) -> AppResult<DeskCounts> {
+    who.require(Action::ListMatters, None)?;
+    let units: Option<Vec<i64>> = if who.is_system() {
+        None
+    } else {
+        match policy::list_scope(&who.actor, Action::ListMatters) {
+            ListScope::All => None,
+            ListScope::Units(u) => Some(u),
+            ListScope::Nothing => Some(Vec::new()),
+        }
+    };
+    let today = today(app);
+    let mut c = app.store.read().await?;
+    let cal = super::calendar::load(&mut c).await?;
+    let r = rules();
+    let mut d = DeskCounts::default();
+    let running: Vec<&str> = MatterStatus::ALL
+        .iter()
+        .filter(|s| s.is_running())
+        .map(|s| s.as_str())
+        .collect();
+    let reviewer =
+        who.is_system() || who.has_role(Role::Supervisor) || who.has_role(Role::DeptLeader);
+    store_matters::for_each_running(&mut c, &running, units.as_deref(), |f| {
+        let facts = super::daily::facts_of(&cal, today, &f);
+        for cat in classify(&cal, &r.check, today, &facts) {
+            match cat {
+                CheckCategory::DueToday | CheckCategory::DueSoon => d.due_soon += 1,
+                CheckCategory::Overdue => d.overdue += 1,
+                CheckCategory::ReportMissed => d.to_report += 1,
+                _ => {}
+            }
+        }
+        match facts.status {
+            MatterStatus::Assigned => d.to_sign += 1,
+            MatterStatus::CompletionPending
+            | MatterStatus::ExtensionPending
+            | MatterStatus::StopPending
+                if reviewer =>
+            {
+                d.to_review += 1
+            }
+            _ => {}
+        }
+    })
+    .await?;
+    if reviewer {
+        store_matters::for_each_running(&mut c, &["pending_approval"], units.as_deref(), |_| {
+            d.to_review += 1
+        })
+        .await?;
+    }
+    Ok(d)
+}

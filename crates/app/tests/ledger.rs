@@ -1,0 +1,18 @@
+//! The 11710 ledger end to end on SQLite and PostgreSQL: the lifecycle, bad input, lists and
+//! scopes, the calendar, escalation, and a simulated month of cadences ending in the year close.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "ledger/support.rs"]
+mod support;
+
+#[path = "ledger/flow.rs"]
+mod flow;
+
+#[path = "ledger/refusals.rs"]
+mod refusals;
+
+#[path = "ledger/lists.rs"]
+mod lists;
+
+#[path = "ledger/month.rs"]
+mod month;

@@ -1,0 +1,193 @@
+//! The ledger list (filters, 2-character search, scope, derived lights, paging), the desk counts
+//! and the calendar.
+
+use jiff::civil::date;
+use taizhang_app::Caller;
+use taizhang_app::ledger::calendar;
+use taizhang_app::ledger::list::{MatterQuery, desk_counts, list_matters};
+use taizhang_domain::calendar::WorkCalendar;
+use taizhang_testkit::TestDb;
+
+use crate::support::Env;
+
+#[tokio::test]
+async fn the_list_filters_searches_and_stays_inside_the_callers_scope() {
+    for db in TestDb::both().await {
+        let env = Env::new(&db, date(2026, 3, 16), true).await;
+        let (app, b) = (&env.app, env.backend);
+        let ducha = env.who("ducha").await;
+        let all = list_matters(app, &ducha, &MatterQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(all.total, 300, "{b}");
+        assert_eq!(all.rows.len(), 50, "{b}: default page");
+
+        let q = |s: &str| MatterQuery {
+            q: Some(s.into()),
+            per_page: 200,
+            ..Default::default()
+        };
+        let hits = list_matters(app, &ducha, &q("干部")).await.unwrap();
+        assert!(
+            hits.total > 0
+                && hits.rows.iter().all(|r| r.row.title.contains("干部")
+                    || r.row.content.contains("干部")
+                    || r.row.latest_progress.contains("干部")
+                    || r.row.number.contains("干部")),
+            "{b}"
+        );
+        assert_eq!(
+            list_matters(app, &ducha, &q("%")).await.unwrap().total,
+            0,
+            "{b}: % is a literal"
+        );
+        assert_eq!(
+            list_matters(app, &ducha, &q("_")).await.unwrap().total,
+            0,
+            "{b}: _ is a literal"
+        );
+
+        let overdue = list_matters(
+            app,
+            &ducha,
+            &MatterQuery {
+                overdue: true,
+                per_page: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            overdue.total > 0 && overdue.rows.iter().all(|r| r.overdue),
+            "{b}"
+        );
+        let red = list_matters(
+            app,
+            &ducha,
+            &MatterQuery {
+                light: Some("red".into()),
+                per_page: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            red.total >= overdue.total,
+            "{b}: every overdue matter is red"
+        );
+
+        let jinan = env.who("jinan").await;
+        let theirs = list_matters(
+            app,
+            &jinan,
+            &MatterQuery {
+                per_page: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(theirs.total < all.total, "{b}");
+        let allowed = [jinan.unit_id];
+        for r in &theirs.rows {
+            let d = taizhang_app::ledger::get_matter(app, &jinan, r.row.id)
+                .await
+                .unwrap();
+            assert!(
+                allowed.contains(&r.row.lead_unit_id)
+                    || d.assisting_unit_ids
+                        .iter()
+                        .any(|u| allowed.contains(u) || jinan.actor.subtree.contains(u))
+                    || jinan.actor.subtree.contains(&r.row.lead_unit_id),
+                "{b}"
+            );
+        }
+
+        let by_deadline = list_matters(
+            app,
+            &ducha,
+            &MatterQuery {
+                statuses: vec!["in_progress".into()],
+                sort: Some("deadline".into()),
+                per_page: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let deadlines: Vec<_> = by_deadline
+            .rows
+            .iter()
+            .map(|r| r.row.deadline.clone())
+            .collect();
+        let mut sorted = deadlines.clone();
+        sorted.sort();
+        assert_eq!(deadlines, sorted, "{b}");
+        assert!(
+            list_matters(
+                app,
+                &ducha,
+                &MatterQuery {
+                    sort: Some("title; DROP TABLE matters".into()),
+                    ..Default::default()
+                }
+            )
+            .await
+            .is_err(),
+            "{b}"
+        );
+
+        let desk = desk_counts(app, &ducha).await.unwrap();
+        assert_eq!(desk.overdue, overdue.total, "{b}");
+        let assigned = list_matters(
+            app,
+            &ducha,
+            &MatterQuery {
+                statuses: vec!["assigned".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(desk.to_sign, assigned.total, "{b}");
+    }
+}
+
+#[tokio::test]
+async fn the_stored_calendar_is_the_official_table_and_counts_working_days() {
+    for db in TestDb::both().await {
+        let env = Env::new(&db, date(2026, 3, 16), false).await;
+        let (app, b) = (&env.app, env.backend);
+        calendar::seed_official(app, &Caller::system("test"))
+            .await
+            .unwrap();
+        let loaded = calendar::current(app).await.unwrap();
+        assert_eq!(loaded, WorkCalendar::official(), "{b}");
+        let (d, provisional) = calendar::add_workdays(app, date(2026, 2, 12), 3)
+            .await
+            .unwrap();
+        assert_eq!((d, provisional), (date(2026, 2, 24), false), "{b}");
+        let (_, provisional) = calendar::add_workdays(app, date(2026, 12, 28), 10)
+            .await
+            .unwrap();
+        assert!(provisional, "{b}: 2027 is not published yet");
+        calendar::import(
+            app,
+            &Caller::system("test"),
+            "date,kind,name,notice\n2027-01-01,休,元旦,测试通知\n",
+        )
+        .await
+        .unwrap();
+        let (lines, published) = calendar::list_year(app, 2027).await.unwrap();
+        assert!(published && lines.len() == 1, "{b}");
+        let admin = env.who("jingban1").await;
+        assert!(
+            calendar::import(app, &admin, "2027-01-02,休,x,y\n")
+                .await
+                .is_err(),
+            "{b}: only an administrator edits the calendar"
+        );
+    }
+}

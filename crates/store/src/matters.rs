@@ -1,0 +1,340 @@
+//! 督办事项 (ledger matters, 一事一台账): the row, its units and handlers, numbering, saving with
+//! an optimistic version check, the filtered list query, and the streaming scan of running
+//! matters used by the daily check.
+
+use futures::TryStreamExt;
+use serde::Serialize;
+
+use crate::{Conn, GetCol, StoreError, StoreResult};
+
+/// One matter as stored. Derived facts (light, days left, overdue) are never columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatterRow {
+    pub id: i64,
+    pub year: i64,
+    pub seq: i64,
+    pub number: String,
+    pub title: String,
+    pub content: String,
+    pub source_category: String,
+    pub source_doc: String,
+    pub lead_leader_id: Option<i64>,
+    pub lead_unit_id: i64,
+    /// `date`, `workdays`, `calendar_days` or `none`.
+    pub deadline_kind: String,
+    /// N for `workdays` / `calendar_days`.
+    pub deadline_workdays: Option<i64>,
+    pub deadline: Option<String>,
+    pub original_deadline: Option<String>,
+    pub urgency: String,
+    pub major: bool,
+    pub feedback_cycle: String,
+    pub status: String,
+    pub progress: Option<i64>,
+    pub label: String,
+    pub parent_id: Option<i64>,
+    pub carried_from_id: Option<i64>,
+    pub remarks: String,
+    pub latest_progress: String,
+    pub completion_note: String,
+    pub assigned_on: Option<String>,
+    pub signed_on: Option<String>,
+    pub completed_on: Option<String>,
+    pub closed_on: Option<String>,
+    pub lookback_on: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_update_on: Option<String>,
+    pub version: i64,
+}
+
+pub const COLS: &str = "m.id, m.year, m.seq, m.number, m.title, m.content, m.source_category, m.source_doc, \
+    m.lead_leader_id, m.lead_unit_id, m.deadline_kind, m.deadline_workdays, m.deadline, m.original_deadline, \
+    m.urgency, m.major, m.feedback_cycle, m.status, m.progress, m.label, m.parent_id, m.carried_from_id, \
+    m.remarks, m.latest_progress, m.completion_note, m.assigned_on, m.signed_on, m.completed_on, m.closed_on, \
+    m.lookback_on, m.created_by, m.created_at, m.updated_at, m.last_update_on, m.version";
+
+pub fn map(r: &impl GetCol) -> StoreResult<MatterRow> {
+    Ok(MatterRow {
+        id: r.i64("id")?,
+        year: r.i64("year")?,
+        seq: r.i64("seq")?,
+        number: r.text("number")?,
+        title: r.text("title")?,
+        content: r.text("content")?,
+        source_category: r.text("source_category")?,
+        source_doc: r.text("source_doc")?,
+        lead_leader_id: r.opt_i64("lead_leader_id")?,
+        lead_unit_id: r.i64("lead_unit_id")?,
+        deadline_kind: r.text("deadline_kind")?,
+        deadline_workdays: r.opt_i64("deadline_workdays")?,
+        deadline: r.opt_text("deadline")?,
+        original_deadline: r.opt_text("original_deadline")?,
+        urgency: r.text("urgency")?,
+        major: r.flag("major")?,
+        feedback_cycle: r.text("feedback_cycle")?,
+        status: r.text("status")?,
+        progress: r.opt_i64("progress")?,
+        label: r.text("label")?,
+        parent_id: r.opt_i64("parent_id")?,
+        carried_from_id: r.opt_i64("carried_from_id")?,
+        remarks: r.text("remarks")?,
+        latest_progress: r.text("latest_progress")?,
+        completion_note: r.text("completion_note")?,
+        assigned_on: r.opt_text("assigned_on")?,
+        signed_on: r.opt_text("signed_on")?,
+        completed_on: r.opt_text("completed_on")?,
+        closed_on: r.opt_text("closed_on")?,
+        lookback_on: r.opt_text("lookback_on")?,
+        created_by: r.opt_i64("created_by")?,
+        created_at: r.i64("created_at")?,
+        updated_at: r.i64("updated_at")?,
+        last_update_on: r.opt_text("last_update_on")?,
+        version: r.i64("version")?,
+    })
+}
+
+/// A positional query argument for dynamically built SQL, typed so NULLs bind on PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// Bind every [`Arg`] onto a query (expanded per backend inside `on!`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args.iter() {
+            q = match a {
+                $crate::matters::Arg::Int(v) => q.bind(*v),
+                $crate::matters::Arg::Text(s) => q.bind(s.clone()),
+            };
+        }
+        q
+    }};
+}
+
+/// The next free 序号 of a year. The `UNIQUE (year, seq)` and `UNIQUE (year, number)`
+/// constraints, not this read, guarantee uniqueness: a racing insert fails with a conflict.
+pub async fn next_seq(c: &mut Conn, year: i64) -> StoreResult<i64> {
+    let n: i64 = crate::on!(c, c => sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM matters WHERE year = $1")
+        .bind(year).fetch_one(&mut *c).await?);
+    Ok(n)
+}
+
+/// Insert a matter (its `id` and `version` are ignored); returns the new id.
+pub async fn insert(c: &mut Conn, m: &MatterRow) -> StoreResult<i64> {
+    let id: i64 = crate::on!(c, c => sqlx::query_scalar(
+        "INSERT INTO matters (year, seq, number, title, content, source_category, source_doc, lead_leader_id,
+            lead_unit_id, deadline_kind, deadline_workdays, deadline, original_deadline, urgency, major,
+            feedback_cycle, status, progress, label, parent_id, carried_from_id, remarks, latest_progress,
+            completion_note, assigned_on, signed_on, completed_on, closed_on, lookback_on, created_by,
+            created_at, updated_at, last_update_on, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+            $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, 1) RETURNING id")
+        .bind(m.year).bind(m.seq).bind(&m.number).bind(&m.title).bind(&m.content)
+        .bind(&m.source_category).bind(&m.source_doc).bind(m.lead_leader_id).bind(m.lead_unit_id)
+        .bind(&m.deadline_kind).bind(m.deadline_workdays).bind(&m.deadline).bind(&m.original_deadline)
+        .bind(&m.urgency).bind(m.major).bind(&m.feedback_cycle).bind(&m.status).bind(m.progress)
+        .bind(&m.label).bind(m.parent_id).bind(m.carried_from_id).bind(&m.remarks)
+        .bind(&m.latest_progress).bind(&m.completion_note).bind(&m.assigned_on).bind(&m.signed_on)
+        .bind(&m.completed_on).bind(&m.closed_on).bind(&m.lookback_on).bind(m.created_by)
+        .bind(m.created_at).bind(m.updated_at).bind(&m.last_update_on)
+        .fetch_one(&mut *c).await.map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(what) if what.contains("number") || what.contains("seq") || what.contains("UNIQUE") =>
+                StoreError::Conflict("matters.number".into()),
+            other => other,
+        })?);
+    Ok(id)
+}
+
+/// Save every mutable column of `m` if nobody changed the row since it was read
+/// (`m.version`); otherwise a [`StoreError::Conflict`].
+pub async fn save(c: &mut Conn, m: &MatterRow) -> StoreResult<()> {
+    let n = crate::on!(c, c => sqlx::query(
+        "UPDATE matters SET title = $1, content = $2, source_category = $3, source_doc = $4,
+            lead_leader_id = $5, lead_unit_id = $6, deadline_kind = $7, deadline_workdays = $8,
+            deadline = $9, original_deadline = $10, urgency = $11, major = $12, feedback_cycle = $13,
+            status = $14, progress = $15, label = $16, remarks = $17, latest_progress = $18,
+            completion_note = $19, assigned_on = $20, signed_on = $21, completed_on = $22,
+            closed_on = $23, lookback_on = $24, updated_at = $25, last_update_on = $26,
+            version = version + 1
+         WHERE id = $27 AND version = $28")
+        .bind(&m.title).bind(&m.content).bind(&m.source_category).bind(&m.source_doc)
+        .bind(m.lead_leader_id).bind(m.lead_unit_id).bind(&m.deadline_kind).bind(m.deadline_workdays)
+        .bind(&m.deadline).bind(&m.original_deadline).bind(&m.urgency).bind(m.major)
+        .bind(&m.feedback_cycle).bind(&m.status).bind(m.progress).bind(&m.label).bind(&m.remarks)
+        .bind(&m.latest_progress).bind(&m.completion_note).bind(&m.assigned_on).bind(&m.signed_on)
+        .bind(&m.completed_on).bind(&m.closed_on).bind(&m.lookback_on).bind(m.updated_at)
+        .bind(&m.last_update_on).bind(m.id).bind(m.version)
+        .execute(&mut *c).await?.rows_affected());
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict("matters.version".into()))
+    }
+}
+
+pub async fn find(c: &mut Conn, id: i64) -> StoreResult<Option<MatterRow>> {
+    let sql = format!("SELECT {COLS} FROM matters m WHERE m.id = $1");
+    let v = crate::on!(c, c => match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *c).await? {
+        Some(r) => Some(map(&r)?),
+        None => None,
+    });
+    Ok(v)
+}
+
+pub async fn get(c: &mut Conn, id: i64) -> StoreResult<MatterRow> {
+    find(c, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("matter {id}")))
+}
+
+/// Matters carried over from `id` (结转至).
+pub async fn carried_to(c: &mut Conn, id: i64) -> StoreResult<Vec<(i64, String)>> {
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query("SELECT id, number FROM matters WHERE carried_from_id = $1 ORDER BY id")
+            .bind(id).fetch_all(&mut *c).await?;
+        rows.iter().map(|r| Ok((r.i64("id")?, r.text("number")?))).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
+/// 配合单位 of a matter.
+pub async fn assisting_units(c: &mut Conn, id: i64) -> StoreResult<Vec<i64>> {
+    let v = crate::on!(c, c => sqlx::query_scalar("SELECT unit_id FROM matter_units WHERE matter_id = $1 ORDER BY unit_id")
+        .bind(id).fetch_all(&mut *c).await?);
+    Ok(v)
+}
+
+/// 承办人 of a matter.
+pub async fn handlers(c: &mut Conn, id: i64) -> StoreResult<Vec<i64>> {
+    let v = crate::on!(c, c => sqlx::query_scalar("SELECT person_id FROM matter_handlers WHERE matter_id = $1 ORDER BY person_id")
+        .bind(id).fetch_all(&mut *c).await?);
+    Ok(v)
+}
+
+pub async fn add_assisting_unit(c: &mut Conn, id: i64, unit_id: i64) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("INSERT INTO matter_units (matter_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(id).bind(unit_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn add_handler(c: &mut Conn, id: i64, person_id: i64) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("INSERT INTO matter_handlers (matter_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(id).bind(person_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Run a `SELECT {COLS} FROM matters m WHERE …` built by the caller from allow-listed pieces,
+/// with its arguments bound positionally.
+pub async fn query_rows(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<Vec<MatterRow>> {
+    let v = crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+        let rows = q.fetch_all(&mut *c).await?;
+        rows.iter().map(map).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
+/// A scalar `COUNT(*)` built by the caller.
+pub async fn query_count(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<i64> {
+    let n: i64 = crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), args);
+        q.fetch_one(&mut *c).await?
+    });
+    Ok(n)
+}
+
+/// The few columns the daily check and the desk need about a running matter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningFacts {
+    pub id: i64,
+    pub year: i64,
+    pub lead_unit_id: i64,
+    pub status: String,
+    pub deadline: Option<String>,
+    pub assigned_on: Option<String>,
+    pub last_update_on: Option<String>,
+    pub feedback_cycle: String,
+}
+
+/// Stream every matter whose status is in `statuses` (optionally only `lead_unit_id IN units`)
+/// through `f`, one row at a time, so a million matters never sit in memory together.
+pub async fn for_each_running(
+    c: &mut Conn,
+    statuses: &[&str],
+    units: Option<&[i64]>,
+    mut f: impl FnMut(RunningFacts),
+) -> StoreResult<()> {
+    let mut args: Vec<Arg> = statuses
+        .iter()
+        .map(|s| Arg::Text((*s).to_owned()))
+        .collect();
+    let mut sql = format!(
+        "SELECT id, year, lead_unit_id, status, deadline, assigned_on, last_update_on, feedback_cycle
+         FROM matters WHERE status IN ({})",
+        placeholders(1, statuses.len())
+    );
+    if let Some(units) = units {
+        if units.is_empty() {
+            return Ok(());
+        }
+        sql.push_str(&format!(
+            " AND lead_unit_id IN ({})",
+            placeholders(args.len() + 1, units.len())
+        ));
+        args.extend(units.iter().map(|u| Arg::Int(*u)));
+    }
+    crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+        let mut rows = q.fetch(&mut *c);
+        while let Some(r) = rows.try_next().await? {
+            f(RunningFacts {
+                id: r.i64("id")?,
+                year: r.i64("year")?,
+                lead_unit_id: r.i64("lead_unit_id")?,
+                status: r.text("status")?,
+                deadline: r.opt_text("deadline")?,
+                assigned_on: r.opt_text("assigned_on")?,
+                last_update_on: r.opt_text("last_update_on")?,
+                feedback_cycle: r.text("feedback_cycle")?,
+            });
+        }
+    });
+    Ok(())
+}
+
+/// `$from, $from+1, …` (`n` placeholders) for an `IN (…)` list.
+pub fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Counts of matters of one year grouped by `column` (allow-listed by the caller) and status.
+pub async fn count_by(
+    c: &mut Conn,
+    year: i64,
+    column: &str,
+) -> StoreResult<Vec<(String, String, i64)>> {
+    let col = match column {
+        "lead_unit_id" | "lead_leader_id" | "source_category" => column,
+        _ => return Err(StoreError::Other(format!("cannot group by {column}"))),
+    };
+    let sql = format!(
+        "SELECT COALESCE(CAST({col} AS TEXT), '') AS k, status, COUNT(*) AS n FROM matters
+         WHERE year = $1 GROUP BY {col}, status ORDER BY 1, 2"
+    );
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year).fetch_all(&mut *c).await?;
+        rows.iter().map(|r| Ok((r.text("k")?, r.text("status")?, r.i64("n")?))).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}

@@ -1,0 +1,132 @@
+//! The JSON API under `/api/v1`: errors are `{"errors":[{"code","field","detail"}]}` with
+//! stable codes.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use taizhang_app::AppError;
+use taizhang_app::identity::{self, NextStep};
+
+use crate::AppState;
+use crate::error::{log_cause, status_of};
+use crate::session::{self, Api};
+
+/// The stable code of an error.
+pub fn code_of(e: &AppError) -> String {
+    match e {
+        AppError::BadCredentials => "unauthenticated".into(),
+        AppError::Locked { .. } => "locked".into(),
+        AppError::NeedsStep(_) => "login_step_required".into(),
+        AppError::Forbidden => "forbidden".into(),
+        AppError::NotFound(_) | AppError::OutOfScope => "not_found".into(),
+        AppError::Invalid { code, .. } => code.clone(),
+        AppError::Conflict(_) => "conflict".into(),
+        AppError::Unavailable(_) => "unavailable".into(),
+        AppError::Internal(_) => "internal".into(),
+    }
+}
+
+pub fn errors_body(code: &str, field: Option<&str>, detail: &str) -> Value {
+    json!({"errors": [{"code": code, "field": field, "detail": detail}]})
+}
+
+pub fn error_response(e: &AppError) -> Response {
+    log_cause(e);
+    let field = match e {
+        AppError::Invalid { field, .. } => field.as_deref(),
+        _ => None,
+    };
+    (
+        status_of(e),
+        Json(errors_body(&code_of(e), field, &e.to_string())),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+    #[serde(default)]
+    totp: Option<String>,
+}
+
+/// `POST /api/v1/auth/login`: JSON credentials; sets the session cookie and returns the CSRF
+/// token that unsafe API calls with that cookie must send in `X-CSRF-Token`.
+pub async fn login(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(b)) = body else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(errors_body(
+                "bad_request",
+                None,
+                "请求体须为 JSON：username、password、可选 totp",
+            )),
+        )
+            .into_response();
+    };
+    let ip = if st.info.trusted_proxies.contains(&peer.ip()) {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.split(',').next_back())
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|| peer.ip().to_string())
+    } else {
+        peer.ip().to_string()
+    };
+    let rid = headers
+        .get(crate::layers::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    match identity::login(
+        &st.app,
+        &b.username,
+        &b.password,
+        b.totp.as_deref(),
+        &ip,
+        &rid,
+    )
+    .await
+    {
+        Ok(out) => {
+            let next = match out.next {
+                NextStep::Done => "done",
+                NextStep::Totp => "totp",
+                NextStep::EnrolTotp => "enrol_totp",
+                NextStep::ChangePassword => "change_password",
+            };
+            (
+                [(
+                    header::SET_COOKIE,
+                    session::session_cookie(&st, &out.session_token),
+                )],
+                Json(
+                    json!({"person_id": out.person_id, "next": next, "csrf_token": out.csrf_token}),
+                ),
+            )
+                .into_response()
+        }
+        Err(e) => error_response(&e),
+    }
+}
+
+/// `GET /api/v1/me`: who am I.
+pub async fn me(Api(who): Api) -> Response {
+    let roles: Vec<&str> = who.roles.iter().map(|r| r.code()).collect();
+    Json(json!({
+        "person_id": who.person_id, "username": who.name, "display_name": who.display_name,
+        "unit_id": who.unit_id, "roles": roles,
+    }))
+    .into_response()
+}

@@ -1,0 +1,7 @@
+//! The HTTP test binary: the real router in-process, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod identity;
+mod matrix;
