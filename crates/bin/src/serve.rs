@@ -64,6 +64,10 @@ pub async fn run(cfg: Config, demo: bool, password: Option<String>) -> anyhow::R
             .collect(),
     };
     let store = app.store.clone();
+    if let Err(e) = taizhang_app::audit::checkpoint(&app).await {
+        tracing::warn!(error = %e, "could not sign an audit checkpoint at start");
+    }
+    let scheduler = cfg.scheduler.then(|| taizhang_jobs::spawn_scheduler(app.clone()));
     let state = AppState::new(app, info).map_err(|e| anyhow::anyhow!(e))?;
     let router = taizhang_web::router(state);
     println!("serving on http://{addr}/");
@@ -75,6 +79,9 @@ pub async fn run(cfg: Config, demo: bool, password: Option<String>) -> anyhow::R
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")?;
+    if let Some(h) = scheduler {
+        h.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -269,6 +269,15 @@ pub fn spawn_scheduler(app: App) -> JoinHandle<()> {
                 }
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), "cadence tick failed"),
             }
+            // The audit trail: sign the head when it moved, and apply retention (180-day floor).
+            if let Err(e) = taizhang_app::audit::checkpoint(&app).await {
+                tracing::warn!(error = %e, "audit checkpoint failed");
+            }
+            match taizhang_app::audit::purge_expired(&app).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(audit.purged = n, "audit retention applied"),
+                Err(e) => tracing::warn!(error = %e, "audit retention failed"),
+            }
         }
     })
 }

@@ -94,8 +94,12 @@ pub fn table() -> Vec<RouteEntry> {
         r!(POST "/admin/tokens" User, admin::create_token),
         r!(POST "/admin/tokens/{id}/revoke" User, admin::revoke_token),
         r!(GET "/audit" Roles(AUDIT_READERS), admin::audit_search),
+        // --- ledger pages: 工作台, 台账, 事项 (ledger UI) ---
+        // --- cadence pages: 日清查, 周小结, 月盘点, 年度归零, calendar admin ---
+        // --- office: import / export / report downloads ---
         r!(POST "/api/v1/auth/login" Public, api::login),
         r!(GET "/api/v1/me" User, api::me),
+        // --- api v1 ---
     ]
 }
 
