@@ -2,12 +2,16 @@
 //! access policy, and runs in one transaction that also appends the audit record.
 
 pub mod audit;
+pub mod bench_seed;
 pub mod caller;
 pub mod clock;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod identity;
 pub mod ledger;
+pub mod notify;
+pub mod office_io;
 pub mod org;
 pub mod passwords;
 

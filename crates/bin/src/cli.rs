@@ -79,6 +79,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cmd_admin::AdminCmd,
     },
+    /// Benchmark data: `bench seed --matters N`.
+    Bench {
+        #[command(subcommand)]
+        cmd: crate::cmd_bench::BenchCmd,
+    },
     /// The tamper-evident audit trail.
     Audit {
         #[command(subcommand)]
@@ -93,6 +98,16 @@ pub enum Command {
     Calendar {
         #[command(subcommand)]
         cmd: crate::cmd_calendar::CalendarCmd,
+    },
+    /// Import Excel/CSV ledgers: `import ledger FILE [--dry-run] [--format json]`.
+    Import {
+        #[command(subcommand)]
+        cmd: crate::cmd_office::ImportCmd,
+    },
+    /// Export the ledger: `export ledger [--year Y] [--unit NAME] --out FILE.xlsx|.csv`.
+    Export {
+        #[command(subcommand)]
+        cmd: crate::cmd_office::ExportCmd,
     },
 }
 
@@ -144,12 +159,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(&cfg).await?;
             crate::cmd_admin::run_admin(&app, cmd).await
         }
+        Command::Bench { cmd } => {
+            let app = open_app(&cfg).await?;
+            crate::cmd_bench::run(&app, cmd).await
+        }
         Command::Audit { cmd } => {
             let app = open_app(&cfg).await?;
             crate::cmd_admin::run_audit(&app, cmd).await
         }
         Command::Jobs { cmd } => crate::cmd_jobs::run(&cfg, cmd).await,
         Command::Calendar { cmd } => crate::cmd_calendar::run(&cfg, cmd).await,
+        Command::Import { cmd } => crate::cmd_office::run_import(&cfg, cmd).await,
+        Command::Export { cmd } => crate::cmd_office::run_export(&cfg, cmd).await,
         Command::ConfigExample | Command::Version => Ok(ExitCode::SUCCESS),
     }
 }

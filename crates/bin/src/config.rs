@@ -46,6 +46,15 @@ pub struct Config {
     pub node_name: String,
     /// Run the cadence scheduler inside `serve`.
     pub scheduler: bool,
+    /// SMTP relay for email notifications; empty: no email.
+    pub smtp_host: String,
+    pub smtp_port: i64,
+    /// `starttls`, `tls` or `plain` (plain only to a loopback relay).
+    pub smtp_security: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// Sender address, e.g. `台账系统 <taizhang@example.gov.cn>`.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -68,6 +77,12 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             node_name: hostname(),
             scheduler: true,
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_security: "starttls".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_from: "台账系统 <taizhang@localhost>".into(),
         }
     }
 }
@@ -95,6 +110,19 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("node_name", &self.node_name)
             .field("scheduler", &self.scheduler)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_security", &self.smtp_security)
+            .field("smtp_username", &self.smtp_username)
+            .field(
+                "smtp_password",
+                &if self.smtp_password.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("smtp_from", &self.smtp_from)
             .finish()
     }
 }
@@ -219,6 +247,15 @@ impl Config {
         if !self.matter_number_pattern.contains("{seq}") {
             bail!("matter_number_pattern must contain {{seq}}, e.g. 督〔{{year}}〕{{seq}}号");
         }
+        if !matches!(self.smtp_security.as_str(), "starttls" | "tls" | "plain") {
+            bail!(
+                "smtp_security must be `starttls`, `tls` or `plain`, not `{}`",
+                self.smtp_security
+            );
+        }
+        if !(1..=65535).contains(&self.smtp_port) {
+            bail!("smtp_port must be a port number, not {}", self.smtp_port);
+        }
         for p in &self.trusted_proxies {
             p.parse::<std::net::IpAddr>()
                 .map_err(|_| anyhow::anyhow!("trusted_proxies: `{p}` is not an IP address"))?;
@@ -309,6 +346,15 @@ trusted_proxies = []
 # Run the cadence scheduler (daily check, weekly summary, monthly stock-take) inside `serve`.
 # With several nodes on one PostgreSQL each period still runs once.
 scheduler = true
+
+# Email notifications through an SMTP relay (leave smtp_host empty for none).
+# smtp_security: "starttls" (port 587), "tls" (port 465) or "plain" (a relay on this machine only).
+smtp_host = ""
+smtp_port = 587
+smtp_security = "starttls"
+smtp_username = ""
+smtp_password = ""
+smtp_from = "台账系统 <taizhang@localhost>"
 "#;
 
 #[cfg(test)]

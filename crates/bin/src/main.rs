@@ -2,8 +2,10 @@
 
 mod cli;
 mod cmd_admin;
+mod cmd_bench;
 mod cmd_calendar;
 mod cmd_jobs;
+mod cmd_office;
 mod config;
 mod keys;
 mod serve;

@@ -67,7 +67,10 @@ pub async fn run(cfg: Config, demo: bool, password: Option<String>) -> anyhow::R
     if let Err(e) = taizhang_app::audit::checkpoint(&app).await {
         tracing::warn!(error = %e, "could not sign an audit checkpoint at start");
     }
-    let scheduler = cfg.scheduler.then(|| taizhang_jobs::spawn_scheduler(app.clone()));
+    let scheduler = cfg
+        .scheduler
+        .then(|| taizhang_jobs::spawn_scheduler(app.clone()));
+    let outbox = spawn_outbox(&cfg, &app).await?;
     let state = AppState::new(app, info).map_err(|e| anyhow::anyhow!(e))?;
     let router = taizhang_web::router(state);
     println!("serving on http://{addr}/");
@@ -82,9 +85,53 @@ pub async fn run(cfg: Config, demo: bool, password: Option<String>) -> anyhow::R
     if let Some(h) = scheduler {
         h.abort();
     }
+    outbox.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The notification outbox worker, with email when an SMTP relay is configured.
+async fn spawn_outbox(
+    cfg: &Config,
+    app: &taizhang_app::App,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use taizhang_notify::{SmtpConfig, SmtpSecurity, SmtpSender, Transports, WebhookSender};
+    let smtp = if cfg.smtp_host.trim().is_empty() {
+        None
+    } else {
+        let security = match cfg.smtp_security.as_str() {
+            "tls" => SmtpSecurity::ImplicitTls,
+            "plain" => SmtpSecurity::Plain,
+            _ => SmtpSecurity::StartTls,
+        };
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Some(
+            SmtpSender::new(&SmtpConfig {
+                host: cfg.smtp_host.clone(),
+                port: u16::try_from(cfg.smtp_port).unwrap_or(587),
+                security,
+                username: opt(&cfg.smtp_username),
+                password: opt(&cfg.smtp_password),
+                from: cfg.smtp_from.clone(),
+                timeout: std::time::Duration::from_secs(20),
+                hello_name: None,
+            })
+            .map_err(|e| anyhow::anyhow!("smtp configuration: {e}"))?,
+        )
+    };
+    let allow = taizhang_app::notify::current_allow_list(app)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let webhook = WebhookSender::new(allow).map_err(|e| anyhow::anyhow!("webhook sender: {e}"))?;
+    let worker = taizhang_jobs::outbox::OutboxWorker::new(
+        app.clone(),
+        std::sync::Arc::new(Transports::new(smtp, webhook)),
+    );
+    Ok(taizhang_jobs::outbox::spawn_outbox(
+        worker,
+        std::time::Duration::from_secs(15),
+    ))
 }
 
 async fn shutdown_signal() {

@@ -319,3 +319,128 @@ fn audit_verify_names_the_record_after_a_direct_edit() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("record 1"), "{}", stderr(&o));
 }
+
+#[test]
+fn export_ledger_writes_a_workbook_and_import_dry_run_prints_the_json_counts() {
+    let d = Dir::new("office");
+    let o = run(
+        &d,
+        &[
+            "demo",
+            "--database-url",
+            &d.url(),
+            "--password",
+            "Demo#Pass2026x",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.path().join("x.xlsx");
+    let o = run(
+        &d,
+        &[
+            "export",
+            "ledger",
+            "--database-url",
+            &d.url(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"PK"), "an xlsx is a zip");
+
+    let o = run(
+        &d,
+        &[
+            "import",
+            "ledger",
+            out.to_str().unwrap(),
+            "--dry-run",
+            "--format",
+            "json",
+            "--database-url",
+            &d.url(),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys.len(),
+        4,
+        "exactly matters, milestones, refused, no_fixed_deadline: {v}"
+    );
+    assert!(v["matters"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["milestones"].is_u64() && v["no_fixed_deadline"].is_u64(),
+        "{v}"
+    );
+    for r in v["refused"].as_array().unwrap() {
+        assert!(r["sheet"].is_string() && r["row"].is_u64() && r["reason"].is_string());
+    }
+    // Refused rows (drafts with a relative deadline) block the apply: non-zero exit.
+    assert_eq!(
+        o.status.success(),
+        v["refused"].as_array().unwrap().is_empty()
+    );
+}
+
+#[test]
+fn import_ledger_applies_a_clean_file_and_refuses_a_file_with_a_bad_row_as_a_whole() {
+    let d = Dir::new("import");
+    let o = run(
+        &d,
+        &[
+            "demo",
+            "--database-url",
+            &d.url(),
+            "--password",
+            "Demo#Pass2026x",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let good = d.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "事项名称,牵头单位,完成时限\n命令行导入测试事项,干部一处,长期坚持\n",
+    )
+    .unwrap();
+    let args = |f: &Path| {
+        vec![
+            "import".to_owned(),
+            "ledger".into(),
+            f.to_str().unwrap().into(),
+            "--format".into(),
+            "json".into(),
+            "--database-url".into(),
+            d.url(),
+        ]
+    };
+    let o = bin()
+        .current_dir(d.path())
+        .args(args(&good))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{} {}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(
+        (v["matters"].as_u64(), v["no_fixed_deadline"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    let bad = d.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "事项名称,牵头单位,完成时限\n另一个事项,干部一处,2030年6月30日\n第三个事项,不存在的处,2030年6月30日\n",
+    )
+    .unwrap();
+    let o = bin()
+        .current_dir(d.path())
+        .args(args(&bad))
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["matters"], 0, "nothing applied: {v}");
+    assert_eq!(v["refused"][0]["row"], 3, "{v}");
+}

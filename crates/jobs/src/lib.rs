@@ -4,6 +4,8 @@
 //! PostgreSQL run it once; after downtime the missed periods are caught up in order; any period
 //! can be replayed from the command line.
 
+pub mod outbox;
+
 use std::time::Duration;
 
 use anyhow::{Context, bail};

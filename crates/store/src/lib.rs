@@ -25,13 +25,16 @@ mod migrate;
 mod row;
 
 pub mod audit;
+pub mod bulk;
 pub mod cadence;
 pub mod cadences;
 pub mod calendar;
 pub mod escalation;
+pub mod imports;
 pub mod ledger;
 pub mod matters;
 pub mod org;
+pub mod outbox;
 pub mod people;
 pub mod settings;
 

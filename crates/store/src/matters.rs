@@ -338,3 +338,21 @@ pub async fn count_by(
     });
     Ok(v)
 }
+
+/// 配合单位 of many matters at once (one query for a whole page): (matter_id, unit_id) pairs.
+pub async fn assisting_units_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    // Ids are integers formatted by us, never user text.
+    let sql = format!(
+        "SELECT matter_id, unit_id FROM matter_units WHERE matter_id IN ({}) ORDER BY matter_id, unit_id",
+        list.join(",")
+    );
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        rows.iter().map(|r| Ok((r.i64("matter_id")?, r.i64("unit_id")?))).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}

@@ -22,6 +22,8 @@ pub(crate) fn sqlite() -> Migrator {
     Migrator::with_migrations(migrations!("sqlite":
         1 "0001_foundation",
         2 "0002_ledger",
+        3 "0003_notify",
+        4 "0004_import",
     ))
 }
 
@@ -29,5 +31,7 @@ pub(crate) fn postgres() -> Migrator {
     Migrator::with_migrations(migrations!("postgres":
         1 "0001_foundation",
         2 "0002_ledger",
+        3 "0003_notify",
+        4 "0004_import",
     ))
 }

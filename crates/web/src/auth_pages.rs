@@ -2,7 +2,7 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -10,9 +10,8 @@ use taizhang_app::AppError;
 use taizhang_app::identity::{self, NextStep};
 
 use crate::AppState;
-use crate::ctx::PageCtx;
 use crate::error::page_error;
-use crate::session::{self, Step, Web, csrf_ok, safe_next};
+use crate::session::{self, Step, csrf_ok, safe_next};
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -191,10 +190,4 @@ pub async fn password_submit(
         ),
         Err(e) => page_error(&st, &e),
     }
-}
-
-/// The desk until the ledger pages land: who you are and where to go.
-pub async fn desk(State(st): State<AppState>, Web(s): Web, _h: HeaderMap) -> Response {
-    let page = PageCtx::new(&s, "/desk");
-    st.templates.render("desk.html", json!({"page": page}))
 }

@@ -24,13 +24,22 @@ pub struct PageCtx {
     pub lang: &'static str,
 }
 
+/// Roles that may read the cadence reports (经办人 has no report rights: the use cases refuse).
+const REPORT_READERS: &[Role] = &[
+    Role::Supervisor,
+    Role::DeptLeader,
+    Role::UnitHead,
+    Role::Liaison,
+    Role::Inspector,
+];
+
 /// Navigation entries and who sees them: (href, label, roles; empty = every business role).
 const NAV: &[(&str, &str, &[Role])] = &[
     ("/desk", "工作台", &[]),
     ("/matters", "台账", &[]),
-    ("/checks", "日清查", &[]),
-    ("/weekly", "周小结", &[]),
-    ("/monthly", "月盘点", &[]),
+    ("/checks", "日清查", REPORT_READERS),
+    ("/weekly", "周小结", REPORT_READERS),
+    ("/monthly", "月盘点", REPORT_READERS),
     (
         "/year-close",
         "年度归零",
@@ -72,7 +81,7 @@ impl PageCtx {
             csrf: s.csrf_token.clone(),
             nav,
             version: env!("CARGO_PKG_VERSION"),
-            lang: "zh-CN",
+            lang: crate::i18n::current(),
         }
     }
 }

@@ -6,14 +6,26 @@ mod admin_units;
 mod api;
 mod assets;
 mod auth_pages;
+mod cadence_pages;
+mod calendar_pages;
 mod ctx;
 mod error;
+mod i18n;
 mod layers;
+mod ledger_names;
+mod ledger_pages;
+mod matter_forms;
+mod matter_new;
+mod matter_pages;
 mod metrics;
+mod office_pages;
 mod pages;
 mod render;
+mod report_pages;
 pub mod routes;
 mod session;
+mod weekly_pages;
+mod year_pages;
 
 use std::sync::Arc;
 
@@ -67,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     }
     let r = r
         .route("/static/{*path}", get(assets::serve))
-        .fallback(pages::not_found);
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(i18n::layer));
     layers::apply(r, state.clone()).with_state(state)
 }

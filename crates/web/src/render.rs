@@ -20,6 +20,8 @@ impl Templates {
         env.add_filter("fmt_ms", |v: Option<i64>| {
             v.map(taizhang_app::clock::format_ms).unwrap_or_default()
         });
+        env.add_filter("t", crate::i18n::filter);
+        env.add_function("lang_now", crate::i18n::current);
         for name in TemplateFiles::iter() {
             let Some(file) = TemplateFiles::get(&name) else {
                 continue;

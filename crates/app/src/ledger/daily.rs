@@ -107,6 +107,7 @@ pub async fn run_daily_check(app: &App, who: &Caller, day: Date) -> AppResult<Da
     let key = day.to_string();
     store_cad::clear_unconfirmed(&mut c, &key).await?;
     store_cad::insert_items(&mut c, &key, &items).await?;
+    crate::notify::on_daily_check(app, &mut c, &key, &items).await?; // notify (issue 7)
     let detail = format!("day={key} items={} {:?}", items.len(), summary.by_category);
     audit::append(
         app,
@@ -191,4 +192,55 @@ pub async fn confirm_check_item(
     .await?;
     c.commit().await?;
     Ok(())
+}
+
+/// One line of a day's check list as shown: the item with its matter's number, title and
+/// deadline.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckLine {
+    pub item: CheckItemRow,
+    pub number: String,
+    pub title: String,
+    pub deadline: Option<String>,
+    pub status: String,
+}
+
+/// [`daily_check_list`] with each item's matter (one query for all of them).
+pub async fn daily_check_lines(
+    app: &App,
+    who: &Caller,
+    day: Date,
+    unit: Option<i64>,
+) -> AppResult<Vec<CheckLine>> {
+    let items = daily_check_list(app, who, day, unit).await?;
+    let mut ids: Vec<i64> = items.iter().map(|i| i.matter_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows = BTreeMap::new();
+    let mut c = app.store.read().await?;
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT {} FROM matters m WHERE m.id IN ({})",
+            store_matters::COLS,
+            store_matters::placeholders(1, chunk.len())
+        );
+        let args: Vec<store_matters::Arg> =
+            chunk.iter().map(|i| store_matters::Arg::Int(*i)).collect();
+        for m in store_matters::query_rows(&mut c, sql, &args).await? {
+            rows.insert(m.id, m);
+        }
+    }
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let m = rows.get(&item.matter_id);
+            CheckLine {
+                number: m.map(|m| m.number.clone()).unwrap_or_default(),
+                title: m.map(|m| m.title.clone()).unwrap_or_default(),
+                deadline: m.and_then(|m| m.deadline.clone()),
+                status: m.map(|m| m.status.clone()).unwrap_or_default(),
+                item,
+            }
+        })
+        .collect())
 }

@@ -208,6 +208,11 @@ pub async fn list_matters(app: &App, who: &Caller, q: &MatterQuery) -> AppResult
         ),
         None => None,
     };
+    let mut c = app.store.read().await?;
+    let cal = super::calendar::load(&mut c).await?;
+    if let Some(l) = light {
+        light_prefilter(&mut w, &cal, l, today);
+    }
     let order = SORTS
         .iter()
         .find(|(k, _)| Some(*k) == q.sort.as_deref().or(Some("deadline")))
@@ -225,8 +230,6 @@ pub async fn list_matters(app: &App, who: &Caller, q: &MatterQuery) -> AppResult
     } else {
         w.sql.join(" AND ")
     };
-    let mut c = app.store.read().await?;
-    let cal = super::calendar::load(&mut c).await?;
     let r = rules();
     let base = format!(
         "SELECT {COLS} FROM matters m WHERE {where_sql} ORDER BY {order} {dir}, m.id {dir}"
@@ -270,6 +273,51 @@ pub async fn list_matters(app: &App, who: &Caller, q: &MatterQuery) -> AppResult
         page,
         per_page,
     })
+}
+
+/// Statuses whose light is always grey (not started, or finished).
+const GREY: &[&str] = &[
+    "draft",
+    "pending_approval",
+    "completed",
+    "closed",
+    "stopped",
+    "carried_over",
+];
+
+/// A superset of the matters that can show light `l` today, in SQL, so the exact (calendar-based)
+/// light is computed for a few rows instead of the whole ledger: red needs an overdue deadline or
+/// a reported progress (序时 lag); yellow needs a deadline within the window or a progress.
+fn light_prefilter(
+    w: &mut Where,
+    cal: &taizhang_domain::calendar::WorkCalendar,
+    l: Light,
+    today: jiff::civil::Date,
+) {
+    let list = |v: &[&str]| {
+        v.iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match l {
+        Light::Grey => w.sql.push(format!("m.status IN ({})", list(GREY))),
+        Light::Green => w.sql.push(format!("m.status NOT IN ({})", list(GREY))),
+        Light::Red | Light::Yellow => {
+            let window = rules().light.yellow_within_workdays;
+            let edge = if l == Light::Red {
+                today
+            } else {
+                cal.add_workdays(today, window).unwrap_or(today)
+            };
+            w.sql.push(format!("m.status IN ({})", list(HELD)));
+            let op = if l == Light::Red { "<" } else { "<=" };
+            w.push(
+                |n| format!("(m.deadline {op} ${n} OR m.progress IS NOT NULL)"),
+                Arg::Text(edge.to_string()),
+            );
+        }
+    }
 }
 
 /// A person's desk (工作台) counts.

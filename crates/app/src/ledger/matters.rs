@@ -129,6 +129,32 @@ fn check_deadline(cal: &WorkCalendar, today: Date, d: Date) -> AppResult<()> {
 
 /// 立项: create a draft (草稿) with a number unique per year. Returns the new id.
 pub async fn create_matter(app: &App, who: &Caller, input: NewMatter) -> AppResult<i64> {
+    let mut c = app.store.begin().await?;
+    let id = create_matter_in(app, &mut c, who, input, &CreateIn::default()).await?;
+    c.commit().await?;
+    Ok(id)
+}
+
+// --- office import (issue 6): creation inside the importer's transaction ---
+/// How [`create_matter_in`] departs from the 立项 form (the ledger import uses it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateIn {
+    /// The ledger year (default: this year).
+    pub year: Option<i16>,
+    /// Accept a deadline already past: an imported ledger records work under way.
+    pub allow_past_deadline: bool,
+    /// Keep this 编号 instead of numbering by the pattern (the caller checks it is free).
+    pub number: Option<String>,
+}
+
+/// [`create_matter`] on a transaction the caller holds and commits (all-or-nothing imports).
+pub async fn create_matter_in(
+    app: &App,
+    c: &mut Conn,
+    who: &Caller,
+    input: NewMatter,
+    how: &CreateIn,
+) -> AppResult<i64> {
     let title = MatterTitle::parse(&input.title).map_err(|e| domain_error("title", e))?;
     let content = bounded("content", &input.content)?;
     let source = SourceCategory::parse(&input.source_category)
@@ -145,34 +171,40 @@ pub async fn create_matter(app: &App, who: &Caller, input: NewMatter) -> AppResu
         label,
     };
     who.require(Action::CreateMatter, Some(&target))?;
-    let mut c = app.store.begin().await?;
-    let cal = super::calendar::load(&mut c).await?;
+    let cal = super::calendar::load(c).await?;
     let today = today(app);
     let (kind, n, deadline) = match &input.deadline {
         DeadlineInput::None => ("none", None, None),
         DeadlineInput::Date(s) => {
             let d = parse_date("deadline", s)?;
-            check_deadline(&cal, today, d)?;
+            let floor = if how.allow_past_deadline { d } else { today };
+            check_deadline(&cal, floor, d)?;
             ("date", None, Some(d.to_string()))
         }
         DeadlineInput::WorkingDays(n) => ("workdays", Some(i64::from(*n)), None),
         DeadlineInput::CalendarDays(n) => ("calendar_days", Some(i64::from(*n)), None),
     };
-    ensure_live_unit(&mut c, "lead_unit_id", input.lead_unit_id).await?;
+    ensure_live_unit(c, "lead_unit_id", input.lead_unit_id).await?;
     for u in &input.assisting_unit_ids {
-        ensure_live_unit(&mut c, "assisting_unit_ids", *u).await?;
+        ensure_live_unit(c, "assisting_unit_ids", *u).await?;
     }
     let pattern = NumberPattern::parse(&app.settings.matter_number_pattern)
         .map_err(|e| domain_error("number", e))?;
-    let year = i64::from(today.year());
-    let seq = store_matters::next_seq(&mut c, year).await?;
-    let number = pattern.format(today.year(), u32::try_from(seq).unwrap_or(u32::MAX));
+    let year16 = how.year.unwrap_or(today.year());
+    let year = i64::from(year16);
+    let seq = store_matters::next_seq(c, year).await?;
+    let number = match &how.number {
+        Some(n) => n.clone(),
+        None => pattern
+            .format(year16, u32::try_from(seq).unwrap_or(u32::MAX))
+            .to_string(),
+    };
     let now = app.clock.now_ms();
     let row = MatterRow {
         id: 0,
         year,
         seq,
-        number: number.to_string(),
+        number: number.clone(),
         title: title.to_string(),
         content,
         source_category: source.code().into(),
@@ -205,36 +237,24 @@ pub async fn create_matter(app: &App, who: &Caller, input: NewMatter) -> AppResu
         last_update_on: None,
         version: 1,
     };
-    let id = store_matters::insert(&mut c, &row)
-        .await
-        .map_err(|e| match e {
-            taizhang_store::StoreError::Conflict(_) => {
-                AppError::Conflict(format!("编号 {number} 已被占用，请重试"))
-            }
-            other => other.into(),
-        })?;
-    attach_parts(&mut c, id, &input).await?;
-    record_event(
-        app,
-        &mut c,
-        who,
-        id,
-        "create",
-        None,
-        Some(status_of(&row)?),
-        "",
-    )
-    .await?;
+    let id = store_matters::insert(c, &row).await.map_err(|e| match e {
+        taizhang_store::StoreError::Conflict(_) => {
+            AppError::Conflict(format!("编号 {number} 已被占用，请重试"))
+        }
+        other => other.into(),
+    })?;
+    attach_parts(c, id, &input).await?;
+    record_event(app, c, who, id, "create", None, Some(status_of(&row)?), "").await?;
     audit::append(
         app,
-        &mut c,
+        c,
         who,
         Event::ok("matter.create", "matter", id, format!("number={number}")),
     )
     .await?;
-    c.commit().await?;
     Ok(id)
 }
+// --- end office import ---
 
 async fn attach_parts(c: &mut Conn, id: i64, input: &NewMatter) -> AppResult<()> {
     for u in &input.assisting_unit_ids {

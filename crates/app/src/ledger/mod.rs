@@ -7,6 +7,7 @@
 //! `code` names the rule (`transition`, `extension_after_deadline`, …) and changes nothing.
 //! Lights and days left are derived at read time from the calendar loaded once per request.
 
+pub mod actions;
 pub mod calendar;
 pub mod daily;
 pub mod demo;
@@ -199,6 +200,8 @@ impl Step {
             Event::ok(&format!("matter.{kind}"), "matter", self.m.id, detail),
         )
         .await?;
+        // --- notify (issue 7): the step's notifications commit with it ---
+        crate::notify::on_matter_step(app, &mut self.c, &self.m, kind, note).await?;
         self.c.commit().await?;
         Ok(())
     }

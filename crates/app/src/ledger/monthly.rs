@@ -52,6 +52,15 @@ pub struct MonthlySnapshot {
     pub lagging_by_unit: BTreeMap<i64, Vec<Lagging>>,
     pub extensions_granted: i64,
     pub notices_by_color: BTreeMap<String, i64>,
+    /// Matters per light code (绿/黄/红/灰) as of the snapshot day.
+    #[serde(default)]
+    pub by_light: BTreeMap<String, i64>,
+    /// Running matters past their deadline, per lead unit id.
+    #[serde(default)]
+    pub overdue_by_unit: BTreeMap<i64, i64>,
+    /// 按期办结率 per lead unit id (units with completed matters that had a deadline).
+    #[serde(default)]
+    pub on_time_by_unit: BTreeMap<i64, f64>,
 }
 
 fn pct(n: i64, d: i64) -> f64 {
@@ -85,6 +94,7 @@ pub async fn compute(app: &App, month: PeriodKey, as_of: Date) -> AppResult<Mont
         ..Default::default()
     };
     let (mut done, mut on_time) = (0i64, 0i64);
+    let mut unit_done: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for m in rows {
         let st = m.status.clone();
         s.total += 1;
@@ -106,13 +116,18 @@ pub async fn compute(app: &App, month: PeriodKey, as_of: Date) -> AppResult<Mont
             .or_default() += 1;
         if let (Some(fin), Some(dl)) = (m.completed_on.as_deref(), m.deadline.as_deref()) {
             done += 1;
+            let u = unit_done.entry(m.lead_unit_id).or_default();
+            u.0 += 1;
             if fin <= dl {
                 on_time += 1;
+                u.1 += 1;
             }
         }
         let v = view(&cal, &r, as_of, m);
+        *s.by_light.entry(v.light.code().to_owned()).or_default() += 1;
         if v.overdue {
             s.overdue += 1;
+            *s.overdue_by_unit.entry(v.row.lead_unit_id).or_default() += 1;
         }
         if v.light == Light::Red {
             s.lagging_by_unit
@@ -132,6 +147,10 @@ pub async fn compute(app: &App, month: PeriodKey, as_of: Date) -> AppResult<Mont
         .map(|(k, n)| (k.clone(), pct(*n, s.total)))
         .collect();
     s.on_time_rate = (done > 0).then(|| pct(on_time, done));
+    s.on_time_by_unit = unit_done
+        .into_iter()
+        .map(|(unit, (d, t))| (unit, pct(t, d)))
+        .collect();
     let (f, t) = (from.to_string(), to.to_string());
     s.extensions_granted = store_ledger::count_extensions_granted(&mut c, &f, &t).await?;
     s.notices_by_color = store_esc::count_notices_by_color(&mut c, &f, &t)
@@ -160,6 +179,11 @@ pub async fn take_monthly_snapshot(
             }
             other => other.into(),
         })?;
+    // --- notify (issue 7) ---
+    let units: Vec<i64> = snap.by_unit.keys().copied().collect();
+    let link = format!("/cadence/monthly?month={}", snap.month);
+    let ev = taizhang_notify::EventKind::MonthlyReady;
+    crate::notify::on_cadence_ready(app, &mut c, ev, &snap.month, &units, &link).await?;
     audit::append(
         app,
         &mut c,

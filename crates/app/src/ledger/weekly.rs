@@ -210,6 +210,11 @@ pub async fn run_weekly_summary(
         let draft = serde_json::to_string(f).map_err(|e| AppError::Internal(e.to_string()))?;
         store_cad::upsert_weekly_draft(&mut c, &f.week, f.unit_id, &draft, &render(f), now).await?;
     }
+    // --- notify (issue 7) ---
+    let units: Vec<i64> = facts.iter().filter_map(|f| f.unit_id).collect();
+    let link = format!("/cadence/weekly?week={week}");
+    let ev = taizhang_notify::EventKind::WeeklyReady;
+    crate::notify::on_cadence_ready(app, &mut c, ev, &week.to_string(), &units, &link).await?;
     audit::append(
         app,
         &mut c,
@@ -351,4 +356,28 @@ pub async fn approve_weekly_summary(
         Ok(())
     })
     .await
+}
+
+/// One stored summary that `who` may see (404 outside their scope).
+pub async fn get_weekly_summary(app: &App, who: &Caller, id: i64) -> AppResult<WeeklyView> {
+    let mut c = app.store.read().await?;
+    let row = store_cad::get_weekly(&mut c, id).await?;
+    match unit_target(row.unit_id) {
+        Some(t) => who.require(Action::ViewReports, Some(&t))?,
+        None => {
+            who.require(Action::ViewReports, None)?;
+            let scope = if who.is_system() {
+                ListScope::All
+            } else {
+                policy::list_scope(&who.actor, Action::ViewReports)
+            };
+            if scope != ListScope::All {
+                return Err(AppError::NotFound("小结".into()));
+            }
+        }
+    }
+    Ok(WeeklyView {
+        facts: serde_json::from_str(&row.draft).unwrap_or_default(),
+        row,
+    })
 }

@@ -191,3 +191,54 @@ async fn the_stored_calendar_is_the_official_table_and_counts_working_days() {
         );
     }
 }
+
+#[tokio::test]
+async fn each_light_filter_returns_exactly_the_matters_of_that_light() {
+    for db in TestDb::both().await {
+        let env = Env::new(&db, date(2026, 3, 16), true).await;
+        let (app, b) = (&env.app, env.backend);
+        let ducha = env.who("ducha").await;
+        let mut everything = Vec::new();
+        for page in 1..=2 {
+            let p = list_matters(
+                app,
+                &ducha,
+                &MatterQuery {
+                    per_page: 200,
+                    page,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            everything.extend(p.rows);
+        }
+        assert_eq!(everything.len(), 300, "{b}");
+        for light in ["red", "yellow", "green", "grey"] {
+            let got = list_matters(
+                app,
+                &ducha,
+                &MatterQuery {
+                    light: Some(light.into()),
+                    per_page: 200,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            let want: Vec<i64> = everything
+                .iter()
+                .filter(|v| v.light.code() == light)
+                .map(|v| v.row.id)
+                .collect();
+            assert_eq!(got.total as usize, want.len(), "{b}: {light}");
+            let mut ids: Vec<i64> = got.rows.iter().map(|v| v.row.id).collect();
+            let mut want_sorted = want.clone();
+            ids.sort_unstable();
+            want_sorted.sort_unstable();
+            if want.len() <= 200 {
+                assert_eq!(ids, want_sorted, "{b}: {light}");
+            }
+        }
+    }
+}

@@ -3,5 +3,10 @@
 
 mod support;
 
+mod api;
+mod cadence;
 mod identity;
+mod ledger;
 mod matrix;
+mod office;
+mod outbox;

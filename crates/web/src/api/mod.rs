@@ -1,11 +1,19 @@
 //! The JSON API under `/api/v1`: errors are `{"errors":[{"code","field","detail"}]}` with
-//! stable codes.
+//! stable codes. Handlers extract (typed, size-limited, never a 5xx on bad input), call the same
+//! use case as the pages, and render JSON. The OpenAPI description is generated from them.
+
+pub mod cadence;
+pub mod directory;
+pub mod doc;
+pub mod extract;
+pub mod matters;
+pub mod steps;
+pub mod types;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use taizhang_app::AppError;
 use taizhang_app::identity::{self, NextStep};
@@ -46,22 +54,20 @@ pub fn error_response(e: &AppError) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginBody {
-    username: String,
-    password: String,
-    #[serde(default)]
-    totp: Option<String>,
+/// A 200 JSON answer.
+pub fn json_ok<T: serde::Serialize>(v: &T) -> Response {
+    Json(v).into_response()
 }
 
 /// `POST /api/v1/auth/login`: JSON credentials; sets the session cookie and returns the CSRF
 /// token that unsafe API calls with that cookie must send in `X-CSRF-Token`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = types::LoginIn,
+    responses((status = 200, body = types::LoginOut), (status = "4XX", body = types::ErrorBody)))]
 pub async fn login(
     State(st): State<AppState>,
     headers: HeaderMap,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
-    body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<types::LoginIn>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Ok(Json(b)) = body else {
         return (
@@ -122,6 +128,9 @@ pub async fn login(
 }
 
 /// `GET /api/v1/me`: who am I.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = types::MeOut), (status = "4XX", body = types::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn me(Api(who): Api) -> Response {
     let roles: Vec<&str> = who.roles.iter().map(|r| r.code()).collect();
     Json(json!({

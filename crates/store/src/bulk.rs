@@ -1,0 +1,133 @@
+//! Bulk loading for seed data and benchmarks: multi-row INSERTs with explicit ids, in as few
+//! statements as the engines' bind limits allow. Not for user writes (no audit, no checks).
+
+use crate::{Conn, StoreResult};
+
+/// One value of a bulk row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Int(i64),
+    Text(String),
+    Flag(bool),
+    /// NULL in an integer column (PostgreSQL needs the type of a NULL parameter).
+    NullInt,
+    /// NULL in a text column.
+    NullText,
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_owned())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<bool> for Val {
+    fn from(v: bool) -> Self {
+        Val::Flag(v)
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Val::NullInt, Val::Int)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Val::NullText, Val::Text)
+    }
+}
+impl From<Option<&str>> for Val {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(Val::NullText, |s| Val::Text(s.to_owned()))
+    }
+}
+
+/// Largest number of bind parameters per statement (SQLite allows 32766, PostgreSQL 65535).
+const MAX_BINDS: usize = 30_000;
+
+/// Insert `rows` into `table(cols…)` with multi-row VALUES lists.
+pub async fn insert(
+    c: &mut Conn,
+    table: &str,
+    cols: &[&str],
+    rows: &[Vec<Val>],
+) -> StoreResult<()> {
+    if rows.is_empty() || cols.is_empty() {
+        return Ok(());
+    }
+    let per = (MAX_BINDS / cols.len()).max(1);
+    for chunk in rows.chunks(per) {
+        let mut sql = String::with_capacity(64 + chunk.len() * cols.len() * 6);
+        sql.push_str(&format!(
+            "INSERT INTO {table} ({}) VALUES ",
+            cols.join(", ")
+        ));
+        let mut n = 0usize;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for j in 0..cols.len() {
+                if j > 0 {
+                    sql.push(',');
+                }
+                n += 1;
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            sql.push(')');
+        }
+        crate::on!(c, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                for v in row {
+                    q = match v {
+                        Val::Int(i) => q.bind(*i),
+                        Val::Text(t) => q.bind(t.as_str()),
+                        Val::Flag(b) => q.bind(*b),
+                        Val::NullInt => q.bind(None::<i64>),
+                        Val::NullText => q.bind(None::<String>),
+                    };
+                }
+            }
+            q.execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+/// The largest id in a table (0 when empty).
+pub async fn max_id(c: &mut Conn, table: &str) -> StoreResult<i64> {
+    let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+    let v: i64 =
+        crate::on!(c, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *c).await?);
+    Ok(v)
+}
+
+/// After inserting explicit ids on PostgreSQL, move the identity sequence past them.
+pub async fn reset_sequence(c: &mut Conn, table: &str) -> StoreResult<()> {
+    if !c.is_postgres() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+    );
+    crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Refresh the planner's statistics after a bulk load.
+pub async fn analyze(c: &mut Conn) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("ANALYZE").execute(&mut *c).await?.rows_affected());
+    Ok(())
+}

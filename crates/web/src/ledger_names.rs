@@ -1,0 +1,195 @@
+//! Names and labels for the ledger pages: unit and person names by id, the unit tree as picker
+//! options, the department leaders, the code lists of the filters, and a matter row decorated
+//! with its display names for the templates.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use taizhang_app::ledger::MatterView;
+use taizhang_app::{App, AppResult};
+use taizhang_domain::daily_check::CheckCategory;
+use taizhang_domain::lifecycle::{MatterStatus, Transition};
+use taizhang_domain::matter::{SourceCategory, Urgency};
+use taizhang_domain::policy::Role;
+
+/// A `<option>`: value and label (with tree indentation for units).
+#[derive(Debug, Clone, Serialize)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+fn opt(value: impl ToString, label: impl Into<String>) -> Opt {
+    Opt {
+        value: value.to_string(),
+        label: label.into(),
+    }
+}
+
+/// Names of units and people, loaded once per request.
+pub struct Names {
+    units: BTreeMap<i64, String>,
+    people: BTreeMap<i64, String>,
+    /// Live units in tree order, indented by depth.
+    pub unit_opts: Vec<Opt>,
+    /// 部领导 (lead leaders).
+    pub leader_opts: Vec<Opt>,
+}
+
+impl Names {
+    pub async fn load(app: &App) -> AppResult<Names> {
+        let mut c = app.store.read().await?;
+        let units = taizhang_store::org::list_units(&mut c).await?;
+        let people = taizhang_store::people::list_people(&mut c).await?;
+        let roles = taizhang_store::people::all_roles(&mut c).await?;
+        let mut children: BTreeMap<Option<i64>, Vec<&taizhang_store::org::Unit>> = BTreeMap::new();
+        for u in units.iter().filter(|u| u.retired_at.is_none()) {
+            children.entry(u.parent_id).or_default().push(u);
+        }
+        for v in children.values_mut() {
+            v.sort_by_key(|u| (u.sort_order, u.id));
+        }
+        let mut unit_opts = Vec::new();
+        let mut stack: Vec<(i64, usize)> = children
+            .get(&None)
+            .map(|v| v.iter().rev().map(|u| (u.id, 0)).collect())
+            .unwrap_or_default();
+        let by_id: BTreeMap<i64, &taizhang_store::org::Unit> =
+            units.iter().map(|u| (u.id, u)).collect();
+        while let Some((id, depth)) = stack.pop() {
+            if let Some(u) = by_id.get(&id) {
+                unit_opts.push(opt(id, format!("{}{}", "　".repeat(depth), u.name)));
+            }
+            if let Some(kids) = children.get(&Some(id)) {
+                stack.extend(kids.iter().rev().map(|u| (u.id, depth + 1)));
+            }
+        }
+        let leader_ids: Vec<i64> = roles
+            .iter()
+            .filter(|(_, r)| r == Role::DeptLeader.code())
+            .map(|(p, _)| *p)
+            .collect();
+        let leader_opts = people
+            .iter()
+            .filter(|p| leader_ids.contains(&p.id))
+            .map(|p| opt(p.id, p.display_name.clone()))
+            .collect();
+        Ok(Names {
+            units: units.into_iter().map(|u| (u.id, u.name)).collect(),
+            people: people.into_iter().map(|p| (p.id, p.display_name)).collect(),
+            unit_opts,
+            leader_opts,
+        })
+    }
+
+    pub fn unit(&self, id: i64) -> String {
+        self.units
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("单位{id}"))
+    }
+
+    pub fn person(&self, id: Option<i64>) -> String {
+        match id {
+            None => "系统".into(),
+            Some(id) => self
+                .people
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("人员{id}")),
+        }
+    }
+
+    /// A matter row for the templates: the view plus display names and labels.
+    pub fn row(&self, v: &MatterView, assisting: &[i64]) -> Value {
+        let mut out = serde_json::to_value(v).unwrap_or(Value::Null);
+        if let Value::Object(m) = &mut out {
+            let r = &v.row;
+            m.insert("lead_unit".into(), json!(self.unit(r.lead_unit_id)));
+            m.insert(
+                "leader".into(),
+                json!(r.lead_leader_id.map(|p| self.person(Some(p)))),
+            );
+            let names: Vec<String> = assisting.iter().map(|u| self.unit(*u)).collect();
+            m.insert("assisting".into(), json!(names));
+            m.insert(
+                "source_label".into(),
+                json!(source_label(&r.source_category)),
+            );
+            m.insert("urgency_label".into(), json!(urgency_label(&r.urgency)));
+            m.insert("light_label".into(), json!(v.light.label_zh()));
+        }
+        out
+    }
+}
+
+pub fn source_label(code: &str) -> &'static str {
+    SourceCategory::parse(code).map_or("其他", |s| s.label_zh())
+}
+
+pub fn urgency_label(code: &str) -> &'static str {
+    Urgency::parse(code).map_or("普通", |u| u.label_zh())
+}
+
+pub fn source_opts() -> Vec<Opt> {
+    SourceCategory::ALL
+        .iter()
+        .map(|s| opt(s.code(), s.label_zh()))
+        .collect()
+}
+
+pub fn urgency_opts() -> Vec<Opt> {
+    Urgency::ALL
+        .iter()
+        .map(|u| opt(u.code(), u.label_zh()))
+        .collect()
+}
+
+pub fn status_opts() -> Vec<Opt> {
+    MatterStatus::ALL
+        .iter()
+        .map(|s| opt(s.as_str(), s.label_zh()))
+        .collect()
+}
+
+pub fn light_opts() -> Vec<Opt> {
+    [
+        ("red", "红灯"),
+        ("yellow", "黄灯"),
+        ("green", "绿灯"),
+        ("grey", "灰（未运行）"),
+    ]
+    .iter()
+    .map(|(c, l)| opt(c, *l))
+    .collect()
+}
+
+/// The Chinese name of a daily-check category.
+pub fn check_label(code: &str) -> &'static str {
+    CheckCategory::parse(code).map_or("其他", |c| c.label_zh())
+}
+
+/// The Chinese name of a timeline event kind.
+pub fn event_label(kind: &str) -> &'static str {
+    if let Some(t) = Transition::parse(kind) {
+        return match t {
+            Transition::Approve => "批准立项并交办",
+            other => other.label_zh(),
+        };
+    }
+    match kind {
+        "create" => "立项（草稿）",
+        "report_progress" => "报送进展",
+        "contribute_progress" => "配合单位报送进展",
+        "accept_progress" => "进展审核通过",
+        "return_progress" => "进展退回",
+        "milestone_done" => "节点完成",
+        "urge" => "催办",
+        "issue_notice" => "签发督办单",
+        "answer_notice" => "回复督办单",
+        "review_effect" => "跟踪问效",
+        "carried_in" => "结转自上年",
+        _ => "其他",
+    }
+}
