@@ -13,7 +13,7 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
   "$VENV/bin/pip" install -q schemathesis
 fi
 cargo build -q -p taizhang
-BIN=target/debug/taizhang
+BIN="${CARGO_TARGET_DIR:-target}/debug/taizhang"
 WORK="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 cat > "$WORK/taizhang.toml" <<TOML

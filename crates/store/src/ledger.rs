@@ -89,6 +89,28 @@ pub async fn insert_milestone(c: &mut Conn, m: &MilestoneRow) -> StoreResult<i64
     Ok(id)
 }
 
+/// Milestones of many matters at once, ordered by matter then position.
+pub async fn milestones_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<MilestoneRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    // Integers formatted here, never user text.
+    let sql = format!(
+        "SELECT id, matter_id, position, title, due_on, owner_id, done_on FROM milestones WHERE matter_id IN ({}) ORDER BY matter_id, position, id",
+        list.join(",")
+    );
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        rows.iter().map(|r| Ok(MilestoneRow {
+            id: r.i64("id")?, matter_id: r.i64("matter_id")?, position: r.i64("position")?,
+            title: r.text("title")?, due_on: r.text("due_on")?, owner_id: r.opt_i64("owner_id")?,
+            done_on: r.opt_text("done_on")?,
+        })).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
 pub async fn list_milestones(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<MilestoneRow>> {
     let v = crate::on!(c, c => {
         let rows = sqlx::query("SELECT id, matter_id, position, title, due_on, owner_id, done_on FROM milestones

@@ -282,6 +282,8 @@ pub async fn list_page(
             "statuses": names::status_opts(), "lights": names::light_opts(),
             "urgencies": names::urgency_opts(), "year_now": today(&st.app).year(),
             "can_create": s.caller.decide(Action::CreateMatter, None).is_allowed(),
+            "can_import": s.caller.decide(Action::ImportLedger, None).is_allowed(),
+            "can_export": s.caller.decide(Action::ExportLedger, None).is_allowed(),
         }),
     )
 }

@@ -193,6 +193,19 @@ fn filter_clauses(w: &mut Where, q: &MatterQuery, today: &str) -> AppResult<()> 
 
 /// The ledger list for `who`: only matters their scope and clearance allow.
 pub async fn list_matters(app: &App, who: &Caller, q: &MatterQuery) -> AppResult<MatterPage> {
+    list_inner(app, who, q, false).await
+}
+
+/// Every matter the query selects for `who`, without paging (exports): one query, no count.
+pub async fn list_all_matters(
+    app: &App,
+    who: &Caller,
+    q: &MatterQuery,
+) -> AppResult<Vec<MatterView>> {
+    Ok(list_inner(app, who, q, true).await?.rows)
+}
+
+async fn list_inner(app: &App, who: &Caller, q: &MatterQuery, all: bool) -> AppResult<MatterPage> {
     who.require(Action::ListMatters, None)?;
     let today = today(app);
     let mut w = Where {
@@ -235,6 +248,21 @@ pub async fn list_matters(app: &App, who: &Caller, q: &MatterQuery) -> AppResult
         "SELECT {COLS} FROM matters m WHERE {where_sql} ORDER BY {order} {dir}, m.id {dir}"
     );
     let offset = i64::from(page - 1) * i64::from(per_page);
+    if all {
+        let rows: Vec<MatterView> = store_matters::query_rows(&mut c, base, &w.args)
+            .await?
+            .into_iter()
+            .map(|m| view(&cal, &r, today, m))
+            .filter(|v| light.is_none_or(|l| v.light == l))
+            .collect();
+        let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        return Ok(MatterPage {
+            rows,
+            total,
+            page: 1,
+            per_page,
+        });
+    }
     if let Some(light) = light {
         let all = store_matters::query_rows(&mut c, base, &w.args).await?;
         let hits: Vec<MatterView> = all

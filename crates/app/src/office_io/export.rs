@@ -13,7 +13,7 @@ use taizhang_store::{imports, ledger as store_ledger, matters as store_matters};
 use super::names::Directory;
 use crate::audit::{self, Event};
 use crate::clock::format_ms;
-use crate::ledger::list::{MatterQuery, list_matters};
+use crate::ledger::list::{MatterQuery, list_all_matters};
 use crate::ledger::matters::MatterView;
 use crate::{App, AppError, AppResult, Caller};
 
@@ -56,20 +56,8 @@ pub async fn export_views(
     who: &Caller,
     query: &MatterQuery,
 ) -> AppResult<Vec<MatterView>> {
-    let mut q = query.clone();
-    q.per_page = 200;
-    q.page = 1;
-    let mut out = Vec::new();
-    loop {
-        let page = list_matters(app, who, &q).await?;
-        let n = page.rows.len();
-        out.extend(page.rows);
-        if n == 0 || i64::try_from(out.len()).unwrap_or(i64::MAX) >= page.total {
-            break;
-        }
-        q.page += 1;
-    }
-    Ok(out)
+    // The same query, scope and order as the list, in one pass rather than page by page.
+    list_all_matters(app, who, query).await
 }
 
 /// The ledger rows of an export (names resolved, milestones and import texts attached).
@@ -78,18 +66,30 @@ pub async fn ledger_rows(app: &App, views: &[MatterView]) -> AppResult<Vec<Ledge
     let dir = Directory::load(&mut c).await?;
     let ids: Vec<i64> = views.iter().map(|v| v.row.id).collect();
     let extras = imports::extras_of(&mut c, &ids).await?;
+    // Assisting units and milestones of all matters, a thousand ids per query.
+    let mut assisting_of: std::collections::HashMap<i64, Vec<i64>> =
+        std::collections::HashMap::new();
+    let mut milestones_of: std::collections::HashMap<i64, Vec<LedgerMilestone>> =
+        std::collections::HashMap::new();
+    for chunk in ids.chunks(1000) {
+        for (m, u) in store_matters::assisting_units_of(&mut c, chunk).await? {
+            assisting_of.entry(m).or_default().push(u);
+        }
+        for ms in store_ledger::milestones_of(&mut c, chunk).await? {
+            milestones_of
+                .entry(ms.matter_id)
+                .or_default()
+                .push(LedgerMilestone {
+                    date: ms.due_on.parse().ok(),
+                    title: ms.title,
+                });
+        }
+    }
     let mut rows = Vec::with_capacity(views.len());
     for v in views {
         let m = &v.row;
-        let assisting = store_matters::assisting_units(&mut c, m.id).await?;
-        let milestones = store_ledger::list_milestones(&mut c, m.id)
-            .await?
-            .into_iter()
-            .map(|ms| LedgerMilestone {
-                date: ms.due_on.parse().ok(),
-                title: ms.title,
-            })
-            .collect();
+        let assisting = assisting_of.remove(&m.id).unwrap_or_default();
+        let milestones = milestones_of.remove(&m.id).unwrap_or_default();
         let extra = extras.get(&m.id).cloned().unwrap_or_default();
         rows.push(LedgerRow {
             year: i16::try_from(m.year).unwrap_or(0),

@@ -161,6 +161,18 @@ async fn monthly(r: &Run) {
     }
     r.login("ducha").await;
     r.goto("/monthly").await;
+    // Take this month's stock-take, then the dashboard draws its charts from the snapshot.
+    if r.count("form[action='/monthly/snapshot'] button").await > 0 {
+        r.click_nav("form[action='/monthly/snapshot'] button").await;
+    }
+    r.c.wait()
+        .for_element(Locator::Css("#chart-by-unit canvas"))
+        .await
+        .expect("the unit chart is drawn");
+    assert!(
+        r.count("#chart-by-unit canvas").await > 0,
+        "the unit chart is drawn"
+    );
     r.shot("08-monthly").await;
 }
 
