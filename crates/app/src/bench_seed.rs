@@ -277,7 +277,7 @@ pub async fn seed(app: &App, opts: &SeedOptions) -> AppResult<SeedReport> {
     };
     let jan1 = Date::new(year, 1, 1).map_err(|e| AppError::Internal(e.to_string()))?;
     let days_so_far = i64::from(today.day_of_year()) - 1;
-    let batch = 5_000u64;
+    let batch = 20_000u64;
     let mut left = opts.matters;
     while left > 0 {
         let n = left.min(batch);

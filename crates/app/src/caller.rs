@@ -86,6 +86,7 @@ impl Caller {
 
 /// Load the caller for a person: roles, clearance, unit subtree and led units.
 pub async fn load_caller(
+    app: &crate::App,
     c: &mut taizhang_store::Conn,
     person_id: i64,
     source_ip: &str,
@@ -97,7 +98,7 @@ pub async fn load_caller(
         .iter()
         .filter_map(|r| Role::parse(r))
         .collect();
-    let tree = crate::org::UnitTree::load(c).await?;
+    let tree = app.unit_tree(c).await?;
     let clearance = Label::parse(&p.clearance).unwrap_or(Label::Normal);
     let actor = Actor {
         person_id,
@@ -125,5 +126,5 @@ pub async fn load_caller_by_username(app: &crate::App, username: &str) -> AppRes
     let p = taizhang_store::people::find_by_username(&mut c, username)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("用户 {username}")))?;
-    load_caller(&mut c, p.id, "local", "").await
+    load_caller(app, &mut c, p.id, "local", "").await
 }

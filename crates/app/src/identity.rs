@@ -314,7 +314,7 @@ pub async fn authenticate_session(
         w.commit().await?;
         return Err(AppError::BadCredentials);
     }
-    let caller = load_caller(&mut c, s.person_id, source_ip, request_id).await?;
+    let caller = load_caller(app, &mut c, s.person_id, source_ip, request_id).await?;
     drop(c);
     // Touch at most once a minute: fewer writes, the same idle limit to the minute.
     if now - s.last_seen_at > 60_000 {
@@ -652,7 +652,7 @@ pub async fn authenticate_token(
     if person.disabled {
         return Err(AppError::BadCredentials);
     }
-    let caller = load_caller(&mut c, t.person_id, source_ip, request_id).await?;
+    let caller = load_caller(app, &mut c, t.person_id, source_ip, request_id).await?;
     drop(c);
     if t.last_used_at.is_none_or(|u| now - u > 60_000) {
         let mut w = app.store.begin().await?;

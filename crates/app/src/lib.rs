@@ -77,6 +77,41 @@ pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<AppSettings>,
+    /// Read caches validated against the database on every use (safe with several nodes).
+    pub caches: Arc<Caches>,
+}
+
+use taizhang_domain::calendar::WorkCalendar;
+
+/// The unit tree's fingerprint: (number of units, latest change in unix ms).
+type UnitsStamp = (i64, i64);
+
+/// The unit tree, kept between requests while the database's fingerprint of it is unchanged.
+#[derive(Default)]
+pub struct Caches {
+    units: std::sync::RwLock<Option<(UnitsStamp, Arc<org::UnitTree>)>>,
+    calendar: std::sync::RwLock<Option<(String, Arc<WorkCalendar>)>>,
+}
+
+impl Caches {
+    /// The cached calendar if it was loaded at this `calendar.version`.
+    pub fn calendar(&self, version: &str) -> Option<Arc<WorkCalendar>> {
+        let guard = self.calendar.read().ok()?;
+        guard
+            .as_ref()
+            .filter(|(v, _)| v == version)
+            .map(|(_, c)| c.clone())
+    }
+
+    pub fn keep_calendar(
+        &self,
+        version: String,
+        cal: Arc<taizhang_domain::calendar::WorkCalendar>,
+    ) {
+        if let Ok(mut guard) = self.calendar.write() {
+            *guard = Some((version, cal));
+        }
+    }
 }
 
 impl App {
@@ -85,7 +120,24 @@ impl App {
             store,
             clock,
             settings: Arc::new(settings),
+            caches: Arc::new(Caches::default()),
         }
+    }
+
+    /// The unit tree: one small fingerprint query, and a reload only when a unit changed.
+    pub async fn unit_tree(&self, c: &mut taizhang_store::Conn) -> AppResult<Arc<org::UnitTree>> {
+        let stamp = taizhang_store::org::units_stamp(c).await?;
+        if let Ok(guard) = self.caches.units.read()
+            && let Some((s, tree)) = guard.as_ref()
+            && *s == stamp
+        {
+            return Ok(tree.clone());
+        }
+        let tree = Arc::new(org::UnitTree::load(c).await?);
+        if let Ok(mut guard) = self.caches.units.write() {
+            *guard = Some((stamp, tree.clone()));
+        }
+        Ok(tree)
     }
 }
 

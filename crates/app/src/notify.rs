@@ -242,16 +242,21 @@ pub async fn on_matter_step(
 }
 
 /// The daily-check hook: each unit with items hears that its list is ready; handlers and the
-/// lead unit of a matter due soon or overdue hear about that matter.
+/// lead unit of a matter hear about it on the day it falls due, enters the 临期 window or becomes
+/// overdue (not every day after).
 pub async fn on_daily_check(
     app: &App,
     c: &mut Conn,
     day: &str,
     items: &[(i64, i64, &'static str)],
+    fresh: &[(i64, i64, &'static str)],
 ) -> AppResult<()> {
     let mut units = std::collections::BTreeMap::<i64, usize>::new();
-    for (unit, matter_id, cat) in items {
+    for (unit, _, _) in items {
         *units.entry(*unit).or_default() += 1;
+    }
+    // Per matter only when it crosses a line today; every day's full list goes to the unit.
+    for (unit, matter_id, cat) in fresh {
         let event = match *cat {
             "overdue" => EventKind::Overdue,
             "due_soon" | "due_today" => EventKind::DueSoon,

@@ -61,10 +61,24 @@ pub async fn insert(
     cols: &[&str],
     rows: &[Vec<Val>],
 ) -> StoreResult<()> {
+    insert_with(c, table, cols, rows, "").await
+}
+
+/// [`insert`] with a trailing clause such as `ON CONFLICT (…) DO NOTHING`.
+pub async fn insert_with(
+    c: &mut Conn,
+    table: &str,
+    cols: &[&str],
+    rows: &[Vec<Val>],
+    suffix: &str,
+) -> StoreResult<()> {
     if rows.is_empty() || cols.is_empty() {
         return Ok(());
     }
     let per = (MAX_BINDS / cols.len()).max(1);
+    // SQLite looks a named parameter (`$7`) up by a linear scan of the statement's names, which
+    // turns a 30,000-parameter INSERT quadratic; anonymous `?` parameters avoid the lookup.
+    let positional = !c.is_postgres();
     for chunk in rows.chunks(per) {
         let mut sql = String::with_capacity(64 + chunk.len() * cols.len() * 6);
         sql.push_str(&format!(
@@ -82,10 +96,18 @@ pub async fn insert(
                     sql.push(',');
                 }
                 n += 1;
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if positional {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
+        }
+        if !suffix.is_empty() {
+            sql.push(' ');
+            sql.push_str(suffix);
         }
         crate::on!(c, c => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -18,9 +18,6 @@ pub struct CheckItemRow {
     pub confirmed_at: Option<i64>,
 }
 
-/// Rows per multi-row INSERT: 4 parameters each stays far below both backends' limits.
-const BATCH: usize = 500;
-
 /// Forget the unconfirmed items of a day (a replay rebuilds them; confirmations stay).
 pub async fn clear_unconfirmed(c: &mut Conn, day: &str) -> StoreResult<u64> {
     let n = crate::on!(c, c => sqlx::query("DELETE FROM daily_check_items WHERE check_day = $1 AND confirmed_at IS NULL")
@@ -30,27 +27,26 @@ pub async fn clear_unconfirmed(c: &mut Conn, day: &str) -> StoreResult<u64> {
 
 /// Insert `(unit_id, matter_id, category)` items for `day` in batches; existing ones are kept.
 pub async fn insert_items(c: &mut Conn, day: &str, items: &[(i64, i64, &str)]) -> StoreResult<()> {
-    for chunk in items.chunks(BATCH) {
-        let mut sql = String::from(
-            "INSERT INTO daily_check_items (check_day, unit_id, matter_id, category) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 3 + 2;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("($1, ${}, ${}, ${})", b, b + 1, b + 2));
-        }
-        sql.push_str(" ON CONFLICT (check_day, matter_id, category) DO NOTHING");
-        crate::on!(c, c => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day);
-            for (u, m, cat) in chunk {
-                q = q.bind(*u).bind(*m).bind(*cat);
-            }
-            q.execute(&mut *c).await?;
-        });
-    }
-    Ok(())
+    use crate::bulk::{self, Val};
+    let rows: Vec<Vec<Val>> = items
+        .iter()
+        .map(|(u, m, cat)| {
+            vec![
+                Val::Text(day.to_owned()),
+                Val::Int(*u),
+                Val::Int(*m),
+                Val::Text((*cat).to_owned()),
+            ]
+        })
+        .collect();
+    bulk::insert_with(
+        c,
+        "daily_check_items",
+        &["check_day", "unit_id", "matter_id", "category"],
+        &rows,
+        "ON CONFLICT (check_day, matter_id, category) DO NOTHING",
+    )
+    .await
 }
 
 const ITEM_COLS: &str =

@@ -34,6 +34,32 @@ pub async fn load(c: &mut Conn) -> AppResult<WorkCalendar> {
     ))
 }
 
+/// The setting bumped by every calendar edit, so each node's cached calendar knows it is stale.
+const VERSION_KEY: &str = "calendar.version";
+
+async fn bump_version(app: &App, c: &mut Conn) -> AppResult<()> {
+    let v = taizhang_store::settings::find(c, VERSION_KEY)
+        .await?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    taizhang_store::settings::put(c, VERSION_KEY, &(v + 1).to_string(), app.clock.now_ms()).await?;
+    Ok(())
+}
+
+/// The calendar for a request: the cached one while `calendar.version` is unchanged (one tiny
+/// query), else loaded afresh.
+pub async fn load_cached(app: &App, c: &mut Conn) -> AppResult<std::sync::Arc<WorkCalendar>> {
+    let version = taizhang_store::settings::find(c, VERSION_KEY)
+        .await?
+        .unwrap_or_default();
+    if let Some(cal) = app.caches.calendar(&version) {
+        return Ok(cal);
+    }
+    let cal = std::sync::Arc::new(load(c).await?);
+    app.caches.keep_calendar(version, cal.clone());
+    Ok(cal)
+}
+
 /// The calendar, read on its own connection (one load per request).
 pub async fn current(app: &App) -> AppResult<WorkCalendar> {
     let mut c = app.store.read().await?;
@@ -85,6 +111,7 @@ pub async fn seed_official(app: &App, who: &Caller) -> AppResult<usize> {
         ),
     )
     .await?;
+    bump_version(app, &mut c).await?;
     c.commit().await?;
     Ok(overrides.len())
 }
@@ -125,6 +152,7 @@ pub async fn import(app: &App, who: &Caller, text: &str) -> AppResult<Vec<i16>> 
         ),
     )
     .await?;
+    bump_version(app, &mut c).await?;
     c.commit().await?;
     Ok(years)
 }
@@ -141,6 +169,7 @@ pub async fn set_day(app: &App, who: &Caller, o: DayOverride) -> AppResult<()> {
         Event::ok("calendar.set_day", "calendar", o.date, o.kind.code()),
     )
     .await?;
+    bump_version(app, &mut c).await?;
     c.commit().await?;
     Ok(())
 }
@@ -157,6 +186,7 @@ pub async fn clear_day(app: &App, who: &Caller, day: Date) -> AppResult<bool> {
         Event::ok("calendar.clear_day", "calendar", day, ""),
     )
     .await?;
+    bump_version(app, &mut c).await?;
     c.commit().await?;
     Ok(removed)
 }

@@ -91,9 +91,24 @@ pub async fn run_daily_check(app: &App, who: &Caller, day: Date) -> AppResult<Da
         .map(|s| s.as_str())
         .collect();
     let mut items: Vec<(i64, i64, &'static str)> = Vec::new();
+    // Matters that cross a line today (due today, entering the 临期 window, first day overdue):
+    // only these notify their people; the rest are in the unit's daily summary.
+    let mut fresh: Vec<(i64, i64, &'static str)> = Vec::new();
     store_matters::for_each_running(&mut read, &running, None, |f| {
         let facts = facts_of(&cal, day, &f);
         for cat in classify(&cal, &r.check, day, &facts) {
+            let crossing = facts.deadline.is_some_and(|d| {
+                let left = cal.workdays_between(day, d);
+                match cat.code() {
+                    "due_today" => true,
+                    "due_soon" => left == i64::from(r.check.due_soon_workdays),
+                    "overdue" => left == -1,
+                    _ => false,
+                }
+            });
+            if crossing {
+                fresh.push((f.lead_unit_id, f.id, cat.code()));
+            }
             items.push((f.lead_unit_id, f.id, cat.code()));
         }
     })
@@ -107,7 +122,7 @@ pub async fn run_daily_check(app: &App, who: &Caller, day: Date) -> AppResult<Da
     let key = day.to_string();
     store_cad::clear_unconfirmed(&mut c, &key).await?;
     store_cad::insert_items(&mut c, &key, &items).await?;
-    crate::notify::on_daily_check(app, &mut c, &key, &items).await?; // notify (issue 7)
+    crate::notify::on_daily_check(app, &mut c, &key, &items, &fresh).await?; // notify (issue 7)
     let detail = format!("day={key} items={} {:?}", items.len(), summary.by_category);
     audit::append(
         app,

@@ -357,7 +357,21 @@ pub async fn get_matter(app: &App, who: &Caller, id: i64) -> AppResult<MatterDet
     let m = store_matters::get(&mut c, id).await?;
     let target = super::target_of(&mut c, &m).await?;
     who.require(Action::ViewMatter, Some(&target))?;
-    let cal = super::calendar::load(&mut c).await?;
+    if target.label != taizhang_domain::policy::Label::Normal {
+        // Every read of a restricted (敏感/核心) record is in the audit trail (等保 安全审计 a).
+        crate::audit::record_alone(
+            app,
+            who,
+            crate::audit::Event::ok(
+                "matter.read_restricted",
+                "matter",
+                id,
+                format!("label={}", target.label.code()),
+            ),
+        )
+        .await?;
+    }
+    let cal = super::calendar::load_cached(app, &mut c).await?;
     let today = today(app);
     let r = rules();
     let started = m.signed_on.is_some();

@@ -242,3 +242,64 @@ async fn each_light_filter_returns_exactly_the_matters_of_that_light() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_sensitive_matter_is_hidden_below_its_clearance_and_every_read_is_audited() {
+    for db in TestDb::both().await {
+        let env = Env::new(&db, date(2026, 3, 16), true).await;
+        let (app, b) = (&env.app, env.backend);
+        let chu = env.who("chuzhang1").await;
+        let mine = list_matters(
+            app,
+            &chu,
+            &MatterQuery {
+                per_page: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let id = mine.rows[0].row.id;
+        let mut c = app.store.begin().await.unwrap();
+        taizhang_store::on!(c, c => sqlx::query("UPDATE matters SET label = 'sensitive' WHERE id = $1").bind(id).execute(&mut *c).await.unwrap().rows_affected());
+        c.commit().await.unwrap();
+        // 处室负责人 (clearance 普通) no longer sees it, through the list or by id.
+        assert!(
+            taizhang_app::ledger::get_matter(app, &chu, id)
+                .await
+                .is_err(),
+            "{b}"
+        );
+        let after = list_matters(
+            app,
+            &chu,
+            &MatterQuery {
+                per_page: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(after.rows.iter().all(|v| v.row.id != id), "{b}");
+        // 督查专员 (核心) reads it, and the read is in the audit trail.
+        let ducha = env.who("ducha").await;
+        taizhang_app::ledger::get_matter(app, &ducha, id)
+            .await
+            .unwrap();
+        let mut r = app.store.read().await.unwrap();
+        let q = taizhang_store::audit::AuditQuery {
+            action: Some("matter.read_restricted".into()),
+            object_id: Some(id.to_string()),
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            taizhang_store::audit::search(&mut r, &q)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{b}"
+        );
+    }
+}
