@@ -594,3 +594,42 @@ pub async fn set_clearance(
     c.commit().await?;
     Ok(())
 }
+
+/// Set the sensitivity label (密级标签) of a matter, named by its 编号 (安全管理员 only). Access is then
+/// decided by label against each person's clearance on every path. Audited with before and after.
+pub async fn set_matter_label(
+    app: &App,
+    who: &Caller,
+    number: &str,
+    label: &str,
+) -> AppResult<i64> {
+    who.require(policy::Action::ManageGrants, None)?;
+    let label = policy::Label::parse(label)
+        .ok_or_else(|| AppError::invalid("label", "label", "密级须为 普通/敏感/核心"))?;
+    let mut c = app.store.begin().await?;
+    let id = taizhang_store::matters::find_id_by_number(&mut c, number.trim())
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "number",
+                "matter_unknown",
+                format!("没有编号为「{}」的事项", number.trim()),
+            )
+        })?;
+    let before = taizhang_store::matters::get(&mut c, id).await?.label;
+    taizhang_store::matters::set_label(&mut c, id, label.code(), app.clock.now_ms()).await?;
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok(
+            "matter.set_label",
+            "matter",
+            id,
+            format!("{before} -> {}", label.code()),
+        ),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(id)
+}

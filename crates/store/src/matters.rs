@@ -356,3 +356,17 @@ pub async fn assisting_units_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i
     });
     Ok(v)
 }
+
+/// The id of the matter with this number (编号), if any (numbers are unique per year).
+pub async fn find_id_by_number(c: &mut Conn, number: &str) -> StoreResult<Option<i64>> {
+    let v: Option<i64> = crate::on!(c, c => sqlx::query_scalar("SELECT id FROM matters WHERE number = $1 ORDER BY year DESC LIMIT 1")
+        .bind(number).fetch_optional(&mut *c).await?);
+    Ok(v)
+}
+
+/// Set a matter's sensitivity label (普通/敏感/核心).
+pub async fn set_label(c: &mut Conn, id: i64, label: &str, now_ms: i64) -> StoreResult<()> {
+    crate::on!(c, c => sqlx::query("UPDATE matters SET label = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+        .bind(label).bind(now_ms).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}

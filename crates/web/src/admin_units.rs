@@ -186,3 +186,26 @@ pub async fn set_clearance(
         Err(e) => denied_page(&st, &s.caller, "/admin/people/clearance", &e).await,
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelForm {
+    csrf: String,
+    number: String,
+    label: String,
+}
+
+/// 安全管理员: set the sensitivity label of a matter by its number.
+pub async fn set_matter_label(
+    State(st): State<AppState>,
+    Web(s): Web,
+    Form(f): Form<LabelForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return page_error(&st, &AppError::Forbidden);
+    }
+    match org::set_matter_label(&st.app, &s.caller, &f.number, &f.label).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(e) => denied_page(&st, &s.caller, "/admin/matter-label", &e).await,
+    }
+}

@@ -83,6 +83,7 @@ pub fn table() -> Vec<RouteEntry> {
         r!(POST "/admin/people/{id}/unlock" Roles(PEOPLE_ADMIN), admin::unlock_person),
         r!(POST "/admin/people/{id}/roles" Roles(GRANTS_ADMIN), admin::set_roles),
         r!(POST "/admin/people/{id}/clearance" Roles(GRANTS_ADMIN), units::set_clearance),
+        r!(POST "/admin/matter-label" Roles(GRANTS_ADMIN), units::set_matter_label),
         r!(GET "/admin/units" Roles(PEOPLE_ADMIN), units::units_page),
         r!(POST "/admin/units" Roles(PEOPLE_ADMIN), units::create_unit),
         r!(POST "/admin/units/{id}/rename" Roles(PEOPLE_ADMIN), units::rename_unit),

@@ -303,3 +303,68 @@ async fn a_sensitive_matter_is_hidden_below_its_clearance_and_every_read_is_audi
         );
     }
 }
+
+#[tokio::test]
+async fn only_the_security_admin_sets_a_matter_label_and_it_takes_effect_everywhere() {
+    for db in TestDb::both().await {
+        let env = Env::new(&db, date(2026, 3, 16), true).await;
+        let (app, b) = (&env.app, env.backend);
+        let chu = env.who("chuzhang1").await;
+        let first = list_matters(
+            app,
+            &chu,
+            &MatterQuery {
+                per_page: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let (id, number) = (first.rows[0].row.id, first.rows[0].row.number.clone());
+        for who in ["ducha", "jijian", "chuzhang1", "admin"] {
+            let c = env.who(who).await;
+            assert!(
+                taizhang_app::org::set_matter_label(app, &c, &number, "core")
+                    .await
+                    .is_err(),
+                "{b}: {who} may not label"
+            );
+        }
+        let anquan = env.who("anquan").await;
+        assert!(
+            taizhang_app::org::set_matter_label(app, &anquan, "督〔1999〕1号", "core")
+                .await
+                .is_err(),
+            "{b}: unknown number"
+        );
+        assert!(
+            taizhang_app::org::set_matter_label(app, &anquan, &number, "secret")
+                .await
+                .is_err(),
+            "{b}: unknown label"
+        );
+        assert_eq!(
+            taizhang_app::org::set_matter_label(app, &anquan, &number, "core")
+                .await
+                .unwrap(),
+            id
+        );
+        assert!(
+            taizhang_app::ledger::get_matter(app, &chu, id)
+                .await
+                .is_err(),
+            "{b}: 普通 clearance no longer sees it"
+        );
+        let all = list_matters(
+            app,
+            &chu,
+            &MatterQuery {
+                per_page: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(all.rows.iter().all(|v| v.row.id != id), "{b}");
+    }
+}
