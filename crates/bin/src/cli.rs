@@ -293,6 +293,24 @@ async fn restore(app: &App, from: &std::path::Path, force: bool) -> anyhow::Resu
         .restore_from(&mut r, force)
         .await
         .context("restore failed; nothing was changed")?;
+    // The restored trail continues with the restore itself.
+    taizhang_app::audit::record_alone(
+        app,
+        &taizhang_app::Caller::system("cli"),
+        taizhang_app::audit::Event::ok(
+            "backup.restore",
+            "database",
+            "restore",
+            format!(
+                "file={} rows={} sha256={} force={force}",
+                from.display(),
+                summary.total_rows(),
+                summary.sha256
+            ),
+        ),
+    )
+    .await
+    .context("restored, but the restore could not be recorded in the audit trail")?;
     println!(
         "restored {} rows from {} ({})",
         summary.total_rows(),

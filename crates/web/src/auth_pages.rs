@@ -53,7 +53,17 @@ pub async fn login_submit(
     let ip = session::client_ip(&st, &parts);
     let rid = session::request_id(&parts);
     let totp = Some(f.totp.as_str()).filter(|t| !t.trim().is_empty());
-    match identity::login(&st.app, &f.username, &f.password, totp, &ip, &rid).await {
+    let now = st.app.clock.now_ms();
+    let outcome = if st.guard.login_blocked(&ip, now) {
+        tracing::warn!(source_ip = %ip, "login throttled for this address");
+        Err(AppError::BadCredentials)
+    } else {
+        identity::login(&st.app, &f.username, &f.password, totp, &ip, &rid).await
+    };
+    if matches!(outcome, Err(AppError::BadCredentials)) {
+        st.guard.note_login_failure(&ip, now);
+    }
+    match outcome {
         Ok(out) => {
             let to = step_target(out.next, &safe_next(Some(&f.next)));
             ([(header::SET_COOKIE, session::session_cookie(&st, &out.session_token))], Redirect::to(&to)).into_response()

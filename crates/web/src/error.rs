@@ -56,4 +56,24 @@ pub async fn audit_denial(st: &AppState, who: &Caller, what: &str, e: &AppError)
     {
         tracing::error!(error = %err, "could not audit a denial");
     }
+    if matches!(e, AppError::Forbidden | AppError::OutOfScope)
+        && let Some(pid) = who.person_id
+        && st.guard.note_denial(pid, st.app.clock.now_ms())
+    {
+        // 入侵防范: a burst of refused accesses (id probing) raises an alert in the trail.
+        tracing::warn!(person.id = pid, person.name = %who.name, "security alert: burst of refused accesses");
+        let ev = taizhang_app::audit::Event {
+            action: "security.alert",
+            object_type: "person",
+            object_id: pid.to_string(),
+            result: taizhang_domain::audit_chain::AuditResult::Denied,
+            detail: format!(
+                "{} refused accesses within a minute",
+                crate::guard::DENIALS_FOR_ALERT
+            ),
+        };
+        if let Err(err) = taizhang_app::audit::record_alone(&st.app, who, ev).await {
+            tracing::error!(error = %err, "could not audit a security alert");
+        }
+    }
 }

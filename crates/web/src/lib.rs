@@ -10,6 +10,7 @@ mod cadence_pages;
 mod calendar_pages;
 mod ctx;
 mod error;
+pub mod guard;
 mod i18n;
 mod layers;
 mod ledger_names;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub metrics: Arc<Metrics>,
     pub info: Arc<ServerInfo>,
+    /// Intrusion signals (refusal bursts, login throttling per address).
+    pub guard: Arc<guard::Guard>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             app,
             templates: Arc::new(Templates::load()?),
             metrics: Arc::new(Metrics::default()),
+            guard: Arc::new(guard::Guard::default()),
             info: Arc::new(info),
         })
     }

@@ -22,14 +22,12 @@ use crate::session::{Web, csrf_ok};
 /// Refuse, auditing the refusal: a matter out of scope answers like a missing one (404), and
 /// both are recorded as `denied`, so probing ids leaves a trail.
 pub async fn refuse(st: &AppState, who: &Caller, what: &str, e: &AppError) -> Response {
-    if matches!(
-        e,
-        AppError::Forbidden | AppError::OutOfScope | AppError::NotFound(_)
-    ) && let Err(err) =
-        taizhang_app::identity::record_denied(&st.app, who, "access.denied", what).await
-    {
-        tracing::error!(error = %err, "could not audit a denial");
-    }
+    // A missing id is audited like an out-of-scope one (and counts towards the probing alert).
+    let as_denial = match e {
+        AppError::NotFound(_) => &AppError::OutOfScope,
+        other => other,
+    };
+    crate::error::audit_denial(st, who, what, as_denial).await;
     page_error(st, e)
 }
 

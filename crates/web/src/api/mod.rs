@@ -95,16 +95,24 @@ pub async fn login(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    match identity::login(
-        &st.app,
-        &b.username,
-        &b.password,
-        b.totp.as_deref(),
-        &ip,
-        &rid,
-    )
-    .await
-    {
+    let now = st.app.clock.now_ms();
+    let outcome = if st.guard.login_blocked(&ip, now) {
+        Err(AppError::BadCredentials)
+    } else {
+        identity::login(
+            &st.app,
+            &b.username,
+            &b.password,
+            b.totp.as_deref(),
+            &ip,
+            &rid,
+        )
+        .await
+    };
+    if matches!(outcome, Err(AppError::BadCredentials)) {
+        st.guard.note_login_failure(&ip, now);
+    }
+    match outcome {
         Ok(out) => {
             let next = match out.next {
                 NextStep::Done => "done",

@@ -518,3 +518,26 @@ async fn the_json_login_refuses_unknown_fields_and_returns_a_csrf_token() {
     let me = b.get("/api/v1/me").await;
     assert!(me.body.contains("\"username\":\"ducha\""), "{}", me.body);
 }
+
+#[tokio::test]
+async fn probing_other_units_ids_raises_an_audited_security_alert() {
+    let t = TestApp::new(TestDb::sqlite(), true).await;
+    let mut b = t.login("jinan").await;
+    let mut refused = 0;
+    for id in 1..=60 {
+        let r = b.get(&format!("/matters/{id}")).await;
+        if r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 20, "only {refused} refusals");
+    let mut c = t.app.store.read().await.unwrap();
+    let q = taizhang_store::audit::AuditQuery {
+        action: Some("security.alert".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let alerts = taizhang_store::audit::search(&mut c, &q).await.unwrap();
+    assert_eq!(alerts.len(), 1, "one alert per burst");
+    assert_eq!(alerts[0].actor_name, "jinan");
+}
