@@ -15,6 +15,8 @@
     var el = document.getElementById(id);
     if (!el || !window.echarts) return;
     var c = window.echarts.init(el, null, { renderer: "canvas" });
+    // No grow-in animation: printed pages and screenshots must show the final values.
+    option.animation = false;
     c.setOption(option);
     charts.push(c);
   }
