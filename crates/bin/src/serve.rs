@@ -56,7 +56,9 @@ pub async fn run(cfg: Config, demo: bool, password: Option<String>) -> anyhow::R
             "PostgreSQL"
         },
         sqlite_path: app.store.sqlite_path().map(|p| p.display().to_string()),
-        secure_cookies: cfg.secure_cookies,
+        // The demo on this machine is opened as plain http://127.0.0.1, where browsers do not keep
+        // `Secure`/`__Host-` cookies reliably; every other setup keeps them (TLS in front).
+        secure_cookies: cfg.secure_cookies && !(demo && addr.ip().is_loopback()),
         trusted_proxies: cfg
             .trusted_proxies
             .iter()
@@ -73,6 +75,11 @@ pub async fn run(cfg: Config, demo: bool, password: Option<String>) -> anyhow::R
     let outbox = spawn_outbox(&cfg, &app).await?;
     let state = AppState::new(app, info).map_err(|e| anyhow::anyhow!(e))?;
     let router = taizhang_web::router(state);
+    if demo && addr.ip().is_loopback() && cfg.secure_cookies {
+        println!(
+            "demo on loopback: session cookie without Secure so that http://{addr}/ works in any browser"
+        );
+    }
     println!("serving on http://{addr}/");
     tracing::info!(bind = %addr, "listening");
     axum::serve(
