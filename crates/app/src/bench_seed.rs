@@ -265,9 +265,11 @@ pub async fn seed(app: &App, opts: &SeedOptions) -> AppResult<SeedReport> {
         mut next_notice,
     ) = {
         let mut c = app.store.read().await?;
+        // Ids and per-year numbers both start past the largest id, so both stay unique.
+        let first_matter = bulk::max_id(&mut c, "matters").await? + 1;
         (
-            bulk::max_id(&mut c, "matters").await? + 1,
-            bulk::max_id(&mut c, "matters").await? + 1,
+            first_matter,
+            first_matter,
             bulk::max_id(&mut c, "milestones").await? + 1,
             bulk::max_id(&mut c, "progress_reports").await? + 1,
             bulk::max_id(&mut c, "matter_events").await? + 1,

@@ -93,6 +93,18 @@ pub async fn load_caller(
     request_id: &str,
 ) -> AppResult<Caller> {
     let p = taizhang_store::people::get_person(c, person_id).await?;
+    caller_of(app, c, p, source_ip, request_id).await
+}
+
+/// The caller for a person already read (saves reading the person twice per request).
+pub async fn caller_of(
+    app: &crate::App,
+    c: &mut taizhang_store::Conn,
+    p: taizhang_store::people::Person,
+    source_ip: &str,
+    request_id: &str,
+) -> AppResult<Caller> {
+    let person_id = p.id;
     let roles: Vec<Role> = taizhang_store::people::roles_of(c, person_id)
         .await?
         .iter()
@@ -126,5 +138,5 @@ pub async fn load_caller_by_username(app: &crate::App, username: &str) -> AppRes
     let p = taizhang_store::people::find_by_username(&mut c, username)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("用户 {username}")))?;
-    load_caller(app, &mut c, p.id, "local", "").await
+    caller_of(app, &mut c, p, "local", "").await
 }

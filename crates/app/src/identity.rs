@@ -10,7 +10,7 @@ use taizhang_domain::username::Username;
 use taizhang_store::people::{self, Person, Session};
 
 use crate::audit::{self, Event};
-use crate::caller::load_caller;
+use crate::caller::caller_of;
 use crate::{App, AppError, AppResult, Caller, passwords};
 
 /// The one message for every failed login: unknown user, wrong password, locked, disabled.
@@ -314,7 +314,10 @@ pub async fn authenticate_session(
         w.commit().await?;
         return Err(AppError::BadCredentials);
     }
-    let caller = load_caller(app, &mut c, s.person_id, source_ip, request_id).await?;
+    let has_totp = person.totp_secret.is_some();
+    let must_change = person.must_change_password
+        || policy_of(app).is_expired(person.password_changed_at.unwrap_or(0), now);
+    let caller = caller_of(app, &mut c, person, source_ip, request_id).await?;
     drop(c);
     // Touch at most once a minute: fewer writes, the same idle limit to the minute.
     if now - s.last_seen_at > 60_000 {
@@ -322,13 +325,11 @@ pub async fn authenticate_session(
         people::touch_session(&mut w, &digest, now).await?;
         w.commit().await?;
     }
-    let next = if person.totp_secret.is_some() && !s.second_factor {
+    let next = if has_totp && !s.second_factor {
         NextStep::Totp
-    } else if person.totp_secret.is_none() && caller.roles.iter().any(|r| r.is_admin_role()) {
+    } else if !has_totp && caller.roles.iter().any(|r| r.is_admin_role()) {
         NextStep::EnrolTotp
-    } else if person.must_change_password
-        || policy_of(app).is_expired(person.password_changed_at.unwrap_or(0), now)
-    {
+    } else if must_change {
         NextStep::ChangePassword
     } else {
         NextStep::Done
@@ -652,7 +653,7 @@ pub async fn authenticate_token(
     if person.disabled {
         return Err(AppError::BadCredentials);
     }
-    let caller = load_caller(app, &mut c, t.person_id, source_ip, request_id).await?;
+    let caller = caller_of(app, &mut c, person, source_ip, request_id).await?;
     drop(c);
     if t.last_used_at.is_none_or(|u| now - u > 60_000) {
         let mut w = app.store.begin().await?;

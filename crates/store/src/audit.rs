@@ -170,3 +170,10 @@ pub async fn delete_through(c: &mut Conn, seq: i64) -> StoreResult<u64> {
     let n = crate::on!(c, c => sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut *c).await?.rows_affected());
     Ok(n)
 }
+
+/// The sequence number of the newest signed checkpoint (0 when none).
+pub async fn last_checkpoint_seq(c: &mut Conn) -> StoreResult<i64> {
+    let v: i64 = crate::on!(c, c => sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints")
+        .fetch_one(&mut *c).await?);
+    Ok(v)
+}
