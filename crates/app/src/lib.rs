@@ -10,6 +10,7 @@ pub mod directory;
 pub mod error;
 pub mod identity;
 pub mod ledger;
+pub mod names;
 pub mod notify;
 pub mod office_io;
 pub mod org;
@@ -91,6 +92,9 @@ type UnitsStamp = (i64, i64);
 pub struct Caches {
     units: std::sync::RwLock<Option<(UnitsStamp, Arc<org::UnitTree>)>>,
     calendar: std::sync::RwLock<Option<(String, Arc<WorkCalendar>)>>,
+    names: std::sync::RwLock<Option<(names::NamesStamp, Arc<names::NameDirectory>)>>,
+    /// Ledger rules keyed by the stored thresholds' text (`ledger::thresholds::rules_in`).
+    ledger_rules: std::sync::RwLock<Option<(String, ledger::LedgerRules)>>,
 }
 
 impl Caches {

@@ -398,7 +398,7 @@ fn check_target(t: &NewTarget, allow: &AllowList) -> AppResult<()> {
         }
         "wecom" | "dingtalk" | "feishu" | "generic" => {
             validate_outbound_url(&t.address, allow)
-                .map_err(|e| AppError::invalid("address", e.code(), e.to_string()))?;
+                .map_err(|e| AppError::invalid("address", e.code(), ssrf_message(&e)))?;
             if t.kind == "generic" && t.secret.as_deref().is_none_or(str::is_empty) {
                 return Err(AppError::invalid(
                     "secret",
@@ -489,4 +489,407 @@ pub async fn delivery_log(app: &App, who: &Caller, limit: i64) -> AppResult<Deli
         deliveries: store_out::list_outbox(&mut c, limit.clamp(1, 1000)).await?,
         targets: store_out::list_targets(&mut c).await?,
     })
+}
+
+// --- notifications administration: targets page, delivery log, personal settings ---
+
+/// The kinds of target an administrator can configure, with their Chinese names.
+pub const TARGET_KINDS: &[(&str, &str)] = &[
+    ("wecom", "企业微信机器人"),
+    ("dingtalk", "钉钉机器人"),
+    ("feishu", "飞书机器人"),
+    ("generic", "通用 Webhook（HMAC 签名）"),
+    ("email", "邮箱"),
+];
+
+/// The states of a delivery, with their Chinese names.
+pub const DELIVERY_STATUSES: &[(&str, &str)] = &[
+    ("pending", "待发送"),
+    ("sending", "发送中"),
+    ("sent", "已发送"),
+    ("failed", "失败"),
+    ("digest", "待汇总"),
+];
+
+/// The events a person chooses channels for (the digest and the test message are not events).
+pub fn preference_events() -> Vec<EventKind> {
+    EventKind::ALL
+        .into_iter()
+        .filter(|k| !matches!(k, EventKind::Digest | EventKind::Test))
+        .collect()
+}
+
+fn range_zh(r: taizhang_notify::ssrf::BlockedRange) -> &'static str {
+    use taizhang_notify::ssrf::BlockedRange as B;
+    match r {
+        B::Unspecified => "未指定地址（0.0.0.0）",
+        B::Loopback => "本机回环",
+        B::Private => "内网私有",
+        B::SharedAddress => "运营商共享",
+        B::LinkLocal => "链路本地（含云主机元数据服务）",
+        B::UniqueLocal => "IPv6 唯一本地",
+        B::SiteLocal => "IPv6 站点本地",
+        B::Multicast => "组播",
+        B::Broadcast => "广播",
+        B::Documentation => "文档示例保留",
+        B::Benchmarking => "测试保留",
+        B::Reserved => "保留",
+    }
+}
+
+/// Why a webhook URL is refused, in words an administrator can act on.
+pub fn ssrf_message(e: &taizhang_notify::SsrfError) -> String {
+    use taizhang_notify::SsrfError as E;
+    const WHY: &str = "为防止服务器端请求伪造（SSRF），系统不向内部地址发送；确需使用内网接收端，请在通知允许清单中登记该主机";
+    match e {
+        E::InvalidUrl => "网址格式无效（不能含空格、反斜杠或控制字符）".into(),
+        E::SchemeNotAllowed(s) => format!("只允许 http 或 https 网址，不能使用「{s}」"),
+        E::UserInfo => "网址中不能包含用户名或密码".into(),
+        E::MissingHost => "网址缺少主机名".into(),
+        E::InternalName(h) => format!("主机名「{h}」是内部名称。{WHY}"),
+        E::BlockedAddress { ip, range } => {
+            format!("地址 {ip} 属于{}地址段。{WHY}", range_zh(*range))
+        }
+        E::Unresolvable { host, reason } => format!("无法解析主机「{host}」：{reason}"),
+        E::NoAddresses(h) => format!("主机「{h}」没有可用的地址"),
+        E::InvalidAllowEntry(x) => format!("允许清单条目「{x}」无效"),
+    }
+}
+
+/// What of an address may be shown: a mailbox in full; of a URL only its origin and last four
+/// characters, because the key or access token of a WeCom/DingTalk/Feishu robot is in the URL.
+pub fn address_hint(kind: &str, address: &str) -> String {
+    if kind == "email" {
+        return address.to_owned();
+    }
+    let Some((scheme, rest)) = address.split_once("://") else {
+        return "（无效网址）".into();
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let origin = format!("{scheme}://{}", &rest[..host_end]);
+    if rest[host_end..].trim_end_matches('/').is_empty() {
+        return origin;
+    }
+    let chars: Vec<char> = rest[host_end..].chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    format!("{origin}/…{tail}")
+}
+
+/// The newest delivery to a target (for the targets page).
+#[derive(Debug, Clone, Serialize)]
+pub struct LastDelivery {
+    pub id: i64,
+    pub event_kind: String,
+    pub status: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub next_attempt_at: i64,
+    pub last_error: String,
+}
+
+/// A target as administrators see it: the secret never leaves the server, the URL is hinted.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetView {
+    pub id: i64,
+    pub scope: String,
+    pub scope_id: i64,
+    pub kind: String,
+    pub address_hint: String,
+    pub has_secret: bool,
+    pub enabled: bool,
+    pub last: Option<LastDelivery>,
+}
+
+fn view_of(t: &TargetRow, last: Option<&OutboxRow>) -> TargetView {
+    TargetView {
+        id: t.id,
+        scope: t.scope.clone(),
+        scope_id: t.scope_id,
+        kind: t.kind.clone(),
+        address_hint: address_hint(&t.kind, &t.address),
+        has_secret: t.secret.as_deref().is_some_and(|s| !s.is_empty()),
+        enabled: t.enabled,
+        last: last.map(|o| LastDelivery {
+            id: o.id,
+            event_kind: o.event_kind.clone(),
+            status: o.status.clone(),
+            attempts: o.attempts,
+            created_at: o.created_at,
+            sent_at: o.sent_at,
+            next_attempt_at: o.next_attempt_at,
+            last_error: o.last_error.clone(),
+        }),
+    }
+}
+
+/// Every configured target with its newest delivery (系统管理员).
+pub async fn list_targets(app: &App, who: &Caller) -> AppResult<Vec<TargetView>> {
+    who.require(Action::ManageSettings, None)?;
+    let mut c = app.store.read().await?;
+    let last = store_out::last_delivery_per_target(&mut c).await?;
+    Ok(store_out::list_targets(&mut c)
+        .await?
+        .iter()
+        .map(|t| view_of(t, last.iter().find(|o| o.target_id == Some(t.id))))
+        .collect())
+}
+
+/// One target (系统管理员); 404 when there is none.
+pub async fn get_target(app: &App, who: &Caller, id: i64) -> AppResult<TargetView> {
+    who.require(Action::ManageSettings, None)?;
+    let mut c = app.store.read().await?;
+    let t = store_out::find_target(&mut c, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("通知渠道".into()))?;
+    let last = store_out::list_outbox_page(&mut c, "", id, None, 1).await?;
+    Ok(view_of(&t, last.first()))
+}
+
+/// What happens to a target's secret on an edit: the secret is write-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretChange {
+    Keep,
+    Set(String),
+    Clear,
+}
+
+/// An edit of a target; its scope (unit or person) stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetChange {
+    pub kind: String,
+    /// `None` keeps the stored address (the form does not show a robot's URL back).
+    pub address: Option<String>,
+    pub secret: SecretChange,
+    pub enabled: bool,
+}
+
+/// Change a target (系统管理员): the new URL is SSRF-checked like a new one.
+pub async fn update_target(app: &App, who: &Caller, id: i64, ch: TargetChange) -> AppResult<()> {
+    who.require(Action::ManageSettings, None)?;
+    let mut c = app.store.begin().await?;
+    let mut t = store_out::find_target(&mut c, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("通知渠道".into()))?;
+    let kind_changed = t.kind != ch.kind;
+    t.kind = ch.kind;
+    if let Some(a) = ch.address.filter(|a| !a.trim().is_empty()) {
+        t.address = a.trim().to_owned();
+    } else if kind_changed {
+        return Err(AppError::invalid(
+            "address",
+            "address_required",
+            "更换渠道类型时须重新填写地址",
+        ));
+    }
+    match ch.secret {
+        SecretChange::Keep => {}
+        SecretChange::Set(s) if !s.is_empty() => t.secret = Some(s),
+        SecretChange::Set(_) | SecretChange::Clear => t.secret = None,
+    }
+    t.enabled = ch.enabled;
+    let check = NewTarget {
+        scope: t.scope.clone(),
+        scope_id: t.scope_id,
+        kind: t.kind.clone(),
+        address: t.address.clone(),
+        secret: t.secret.clone(),
+    };
+    check_target(&check, &allow_list(&mut c).await?)?;
+    store_out::update_target(&mut c, &t, app.clock.now_ms()).await?;
+    let detail = format!("{id} kind={} enabled={}", t.kind, t.enabled);
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok("notify.target_update", "notify_target", id, detail),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(())
+}
+
+/// Switch a target on or off (系统管理员); a disabled target's queued deliveries are not sent.
+pub async fn set_target_enabled(app: &App, who: &Caller, id: i64, enabled: bool) -> AppResult<()> {
+    who.require(Action::ManageSettings, None)?;
+    let mut c = app.store.begin().await?;
+    if !store_out::set_target_enabled(&mut c, id, enabled, app.clock.now_ms()).await? {
+        return Err(AppError::NotFound("通知渠道".into()));
+    }
+    let action = if enabled {
+        "notify.target_enable"
+    } else {
+        "notify.target_disable"
+    };
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok(action, "notify_target", id, String::new()),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(())
+}
+
+/// Remove a target (系统管理员); its past deliveries stay in the log.
+pub async fn delete_target(app: &App, who: &Caller, id: i64) -> AppResult<()> {
+    who.require(Action::ManageSettings, None)?;
+    let mut c = app.store.begin().await?;
+    if !store_out::delete_target(&mut c, id).await? {
+        return Err(AppError::NotFound("通知渠道".into()));
+    }
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok("notify.target_delete", "notify_target", id, String::new()),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(())
+}
+
+/// 发送测试: queue a test message to one target, due now (quiet hours and preferences do not
+/// apply). The outbox worker sends it; its outcome is in the delivery log. Returns its id there.
+pub async fn send_test(app: &App, who: &Caller, id: i64) -> AppResult<i64> {
+    who.require(Action::ManageSettings, None)?;
+    let mut c = app.store.begin().await?;
+    let t = store_out::find_target(&mut c, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("通知渠道".into()))?;
+    if !t.enabled {
+        return Err(AppError::rule(
+            "target_disabled",
+            "该通知渠道已停用，请先启用再发送测试",
+        ));
+    }
+    let now = app.clock.now_ms();
+    let n = Notification {
+        event: EventKind::Test,
+        title: "通知渠道测试".into(),
+        body: format!(
+            "这是台账系统于 {} 发出的测试消息，收到即表示该通知渠道配置正确。",
+            crate::clock::format_ms(now)
+        ),
+        link: None,
+        matter_number: None,
+    };
+    let payload =
+        serde_json::to_string(&n).map_err(|e| AppError::Internal(format!("notification: {e}")))?;
+    let key = new_key();
+    let row = OutboxRow {
+        id: 0,
+        delivery_key: key.clone(),
+        event_kind: EventKind::Test.as_str().into(),
+        person_id: (t.scope == "person").then_some(t.scope_id),
+        unit_id: (t.scope == "unit").then_some(t.scope_id),
+        matter_id: None,
+        channel: t.kind.clone(),
+        target_id: Some(t.id),
+        address: if t.kind == "email" {
+            t.address.clone()
+        } else {
+            String::new()
+        },
+        payload,
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+        sent_at: None,
+        last_error: String::new(),
+    };
+    store_out::insert_outbox(&mut c, &row).await?;
+    let out_id = store_out::outbox_id_by_key(&mut c, &key)
+        .await?
+        .ok_or_else(|| AppError::Internal("test delivery not queued".into()))?;
+    audit::append(
+        app,
+        &mut c,
+        who,
+        Event::ok(
+            "notify.target_test",
+            "notify_target",
+            id,
+            format!("outbox={out_id}"),
+        ),
+    )
+    .await?;
+    c.commit().await?;
+    Ok(out_id)
+}
+
+/// A page of the delivery log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryQuery {
+    /// A code of [`DELIVERY_STATUSES`]; `None` for all.
+    pub status: Option<String>,
+    pub target_id: Option<i64>,
+    /// Deliveries older than this id (keyset paging).
+    pub before: Option<i64>,
+    /// 1–200.
+    pub limit: i64,
+}
+
+/// The delivery log, newest first, filtered (系统管理员 or 安全管理员).
+pub async fn deliveries(app: &App, who: &Caller, q: &DeliveryQuery) -> AppResult<Vec<OutboxRow>> {
+    if who.require(Action::ManageSettings, None).is_err() {
+        who.require(Action::ManageGrants, None)?;
+    }
+    let status = q.status.as_deref().unwrap_or("");
+    if !status.is_empty() && !DELIVERY_STATUSES.iter().any(|(c, _)| *c == status) {
+        return Err(AppError::invalid(
+            "status",
+            "unknown_code",
+            "投递状态应为 pending、sending、sent、failed 或 digest",
+        ));
+    }
+    let mut c = app.store.read().await?;
+    Ok(store_out::list_outbox_page(
+        &mut c,
+        status,
+        q.target_id.unwrap_or(0),
+        q.before,
+        q.limit.clamp(1, 200),
+    )
+    .await?)
+}
+
+/// One person's notification settings: what applies now, what they changed themselves, and
+/// what they would get without their own changes (system and unit defaults).
+#[derive(Debug, Clone, Serialize)]
+pub struct MyPrefs {
+    pub effective: Preferences,
+    pub overrides: PreferenceOverrides,
+    pub inherited: Preferences,
+    /// The mailbox email goes to (empty: none on file, so no email is sent).
+    pub email: String,
+    /// Robots and mailboxes configured for this person by an administrator.
+    pub own_targets: usize,
+}
+
+/// `who`'s own notification settings.
+pub async fn my_prefs(app: &App, who: &Caller) -> AppResult<MyPrefs> {
+    let p = person(who)?;
+    let mut c = app.store.read().await?;
+    let me = taizhang_store::people::find_person(&mut c, p).await?;
+    let unit = me.as_ref().map_or(who.unit_id, |x| x.unit_id);
+    let inherited = prefs_for(&mut c, Some(unit), None).await?;
+    let overrides = overrides(&mut c, "person", p).await?.unwrap_or_default();
+    let effective = Preferences::resolve(&inherited, None, Some(&overrides));
+    let own_targets = store_out::targets_for(&mut c, None, Some(p)).await?.len();
+    Ok(MyPrefs {
+        effective,
+        overrides,
+        inherited,
+        email: me.map(|x| x.email).unwrap_or_default(),
+        own_targets,
+    })
+}
+
+/// Replace `who`'s own overrides (an empty value goes back to the unit and system defaults).
+pub async fn set_my_prefs(app: &App, who: &Caller, prefs: &PreferenceOverrides) -> AppResult<()> {
+    let p = person(who)?;
+    set_prefs(app, who, "person", p, prefs).await
 }

@@ -11,7 +11,10 @@ mod names;
 mod plan;
 pub mod reports;
 
-pub use export::{ExportFormat, export_ledger, export_views, ledger_rows};
+pub use export::{
+    ExportFormat, LedgerExport, export_ledger, export_ledger_file, export_ledger_to, export_views,
+    ledger_rows,
+};
 pub use import::{
     ImportProgress, ImportReport, SkippedLine, import_ledger, import_ledger_with_progress,
 };

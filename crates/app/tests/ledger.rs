@@ -16,3 +16,15 @@ mod lists;
 
 #[path = "ledger/month.rs"]
 mod month;
+
+#[path = "ledger/attachments.rs"]
+mod attachments;
+
+#[path = "ledger/edit.rs"]
+mod edit;
+
+#[path = "ledger/submatters.rs"]
+mod submatters;
+
+#[path = "ledger/thresholds.rs"]
+mod thresholds;

@@ -358,6 +358,117 @@ async fn an_export_holds_exactly_what_the_callers_list_holds() {
     }
 }
 
+#[tokio::test]
+async fn a_streamed_export_of_thousands_of_matters_holds_the_lists_rows_in_the_lists_order() {
+    use calamine::{Data, Reader, Xlsx};
+    use taizhang_app::bench_seed::{SeedOptions, seed};
+    use taizhang_app::ledger::list::list_all_matters;
+    use taizhang_app::office_io::{export_ledger_file, export_ledger_to};
+
+    for db in TestDb::both().await {
+        let env = Env::new(&db, date(2026, 6, 15), true).await;
+        let b = env.backend;
+        seed(
+            &env.app,
+            &SeedOptions {
+                matters: 2_500,
+                seed: 7,
+                password: "Demo#Pass2026x".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let sys = Caller::system("t");
+        let head = env.who("chuzhang1").await;
+        let everything = MatterQuery::default();
+        let red_by_number = MatterQuery {
+            light: Some("red".into()),
+            sort: Some("number".into()),
+            desc: true,
+            ..Default::default()
+        };
+        for (who, q, what) in [
+            (&sys, &everything, "all"),
+            (&head, &everything, "a unit's"),
+            (&sys, &red_by_number, "red, by number, descending"),
+        ] {
+            let listed: Vec<(i64, String, String)> = list_all_matters(&env.app, who, q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|v| (v.row.year, v.row.number, v.row.title))
+                .collect();
+            assert!(!listed.is_empty(), "{b} {what}");
+            if what == "all" {
+                assert!(listed.len() > 2_500, "{b}");
+            }
+
+            // CSV: one line per matter in list order.
+            let (csv, rows) = export_ledger_to(&env.app, who, q, ExportFormat::Csv, Vec::new())
+                .await
+                .unwrap();
+            assert_eq!(usize::try_from(rows).unwrap(), listed.len(), "{b} {what}");
+            let mut rdr = csv::Reader::from_reader(&csv[3..]);
+            let lines: Vec<(String, String)> = rdr
+                .records()
+                .map(|r| {
+                    let r = r.unwrap();
+                    (r[1].to_owned(), r[2].to_owned())
+                })
+                .collect();
+            let want: Vec<(String, String)> = listed
+                .iter()
+                .map(|(_, n, t)| (n.clone(), t.clone()))
+                .collect();
+            assert_eq!(lines.len(), want.len(), "{b} {what}: csv rows");
+            assert_eq!(lines.first(), want.first(), "{b} {what}: csv first row");
+            assert_eq!(lines.last(), want.last(), "{b} {what}: csv last row");
+            assert!(lines == want, "{b} {what}: csv order differs from the list");
+
+            // xlsx: one sheet per year, in year order, each in list order.
+            let mut e = export_ledger_file(&env.app, who, q, ExportFormat::Xlsx)
+                .await
+                .unwrap();
+            assert_eq!(usize::try_from(e.rows).unwrap(), listed.len(), "{b} {what}");
+            assert_eq!(e.file.metadata().unwrap().len(), e.len, "{b}");
+            let mut bytes = Vec::new();
+            e.file.read_to_end(&mut bytes).unwrap();
+            let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+            let mut years: Vec<i64> = listed.iter().map(|(y, _, _)| *y).collect();
+            years.sort_unstable();
+            years.dedup();
+            let names: Vec<String> = years.iter().map(|y| format!("{y}年")).collect();
+            assert_eq!(book.sheet_names(), names, "{b} {what}");
+            let mut total = 0;
+            for (y, name) in years.iter().zip(&names) {
+                let range = book.worksheet_range(name).unwrap();
+                let got: Vec<(String, String)> = range
+                    .rows()
+                    .skip(4)
+                    .map(|r| {
+                        let s = |d: &Data| d.to_string();
+                        (s(&r[1]), s(&r[2]))
+                    })
+                    .collect();
+                let want: Vec<(String, String)> = listed
+                    .iter()
+                    .filter(|(yy, _, _)| yy == y)
+                    .map(|(_, n, t)| (n.clone(), t.clone()))
+                    .collect();
+                assert_eq!(got.len(), want.len(), "{b} {what} {name}: rows");
+                assert_eq!(got.first(), want.first(), "{b} {what} {name}: first row");
+                assert_eq!(got.last(), want.last(), "{b} {what} {name}: last row");
+                assert!(
+                    got == want,
+                    "{b} {what} {name}: order differs from the list"
+                );
+                total += got.len();
+            }
+            assert_eq!(total, listed.len(), "{b} {what}");
+        }
+    }
+}
+
 /// Rows of a CSV text (quoted fields may hold line breaks).
 fn csv_rows(text: &str) -> Vec<String> {
     let mut rows = Vec::new();

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use taizhang_app::ledger::list::MatterQuery;
 use taizhang_app::office_io::{
-    ExportFormat, ImportOptions, ImportProgress, ImportReport, export_ledger,
+    ExportFormat, ImportOptions, ImportProgress, ImportReport, export_ledger_to,
     import_ledger_with_progress,
 };
 use taizhang_app::{App, Caller};
@@ -197,9 +197,19 @@ pub async fn run_export(cfg: &Config, cmd: ExportCmd) -> anyhow::Result<ExitCode
         unit_id,
         ..MatterQuery::default()
     };
-    let bytes = export_ledger(&app, &who, &q, format).await?;
-    std::fs::write(&a.out, &bytes).with_context(|| format!("cannot write {}", a.out.display()))?;
-    eprintln!("wrote {} ({} bytes)", a.out.display(), bytes.len());
+    // Streamed into a temporary file beside the target, which replaces the target only once
+    // the export is complete (a refused or failed export leaves an existing file as it was).
+    let dir = match a.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let (tmp, rows) = export_ledger_to(&app, &who, &q, format, tmp).await?;
+    let len = tmp.as_file().metadata()?.len();
+    tmp.persist(&a.out)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    eprintln!("wrote {} ({rows} matters, {len} bytes)", a.out.display());
     Ok(ExitCode::SUCCESS)
 }
 

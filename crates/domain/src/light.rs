@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::WorkCalendar;
 use crate::lifecycle::MatterStatus;
+use crate::matter::SourceCategory;
 
 /// 预警色.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -59,7 +60,7 @@ impl Light {
     }
 }
 
-/// Thresholds of the light rules (configurable per category by the caller).
+/// Thresholds of the light rules (one row of a [`LightTable`]: per 任务来源, or the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LightRules {
     /// Yellow when the deadline is within this many working days (default 3).
@@ -77,6 +78,110 @@ impl Default for LightRules {
             lag_yellow_points: 10,
             lag_red_points: 30,
         }
+    }
+}
+
+impl LightRules {
+    /// Longest 临期 window accepted, in working days (about a working year).
+    pub const MAX_WINDOW: u32 = 250;
+
+    /// Check a threshold row: `0 ≤ N ≤ 250` working days, `yellow lag < red lag ≤ 100` points.
+    pub fn validate(&self) -> Result<(), ThresholdError> {
+        if self.yellow_within_workdays > Self::MAX_WINDOW {
+            return Err(ThresholdError::WindowTooLong {
+                n: self.yellow_within_workdays,
+                max: Self::MAX_WINDOW,
+            });
+        }
+        if self.lag_red_points > 100 {
+            return Err(ThresholdError::LagAbove100(self.lag_red_points));
+        }
+        if self.lag_yellow_points >= self.lag_red_points {
+            return Err(ThresholdError::YellowNotBelowRed {
+                yellow: self.lag_yellow_points,
+                red: self.lag_red_points,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why a row of warning thresholds was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThresholdError {
+    #[error("临期预警天数 {n} 超出范围（0–{max} 个工作日）")]
+    WindowTooLong { n: u32, max: u32 },
+    #[error("红灯滞后点数 {0} 超出范围（不能超过 100）")]
+    LagAbove100(u8),
+    #[error("黄灯滞后点数（{yellow}）须小于红灯滞后点数（{red}）")]
+    YellowNotBelowRed { yellow: u8, red: u8 },
+}
+
+/// Number of 任务来源 categories (one optional threshold row each).
+const CATEGORIES: usize = SourceCategory::ALL.len();
+
+/// 按类别配置的预警阈值: a default row, and an optional row per 任务来源 that overrides it.
+/// `Copy` (a fixed array, no allocation), so a request holds it by value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LightTable {
+    pub default: LightRules,
+    by_category: [Option<LightRules>; CATEGORIES],
+}
+
+impl LightTable {
+    /// Every category on `default`.
+    pub fn new(default: LightRules) -> Self {
+        Self {
+            default,
+            by_category: [None; CATEGORIES],
+        }
+    }
+
+    fn index(category: SourceCategory) -> usize {
+        SourceCategory::ALL
+            .iter()
+            .position(|c| *c == category)
+            .unwrap_or(0)
+    }
+
+    /// Give `category` its own row (`None`: back to the default).
+    pub fn set(&mut self, category: SourceCategory, rules: Option<LightRules>) {
+        self.by_category[Self::index(category)] = rules;
+    }
+
+    /// The category's own row, if it has one.
+    pub fn own(&self, category: SourceCategory) -> Option<LightRules> {
+        self.by_category[Self::index(category)]
+    }
+
+    /// The rules in force for a stored 任务来源 code (unknown codes get the default).
+    pub fn for_code(&self, code: &str) -> LightRules {
+        SourceCategory::ALL
+            .iter()
+            .position(|c| c.code() == code)
+            .and_then(|i| self.by_category[i])
+            .unwrap_or(self.default)
+    }
+
+    /// The widest 临期 window of any row: a SQL prefilter using it is a superset for every
+    /// category, and the exact light is computed afterwards.
+    pub fn max_window(&self) -> u32 {
+        self.by_category
+            .iter()
+            .flatten()
+            .map(|r| r.yellow_within_workdays)
+            .fold(self.default.yellow_within_workdays, u32::max)
+    }
+
+    /// Check every row.
+    pub fn validate(&self) -> Result<(), (Option<SourceCategory>, ThresholdError)> {
+        self.default.validate().map_err(|e| (None, e))?;
+        for (c, r) in SourceCategory::ALL.iter().zip(self.by_category.iter()) {
+            if let Some(r) = r {
+                r.validate().map_err(|e| (Some(*c), e))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -231,6 +336,47 @@ mod tests {
         assert_eq!(lit(IP, today, deadline, start, Some(20)), Light::Yellow);
         assert_eq!(lit(IP, today, deadline, start, Some(19)), Light::Red);
         assert_eq!(lit(IP, today, None, start, Some(0)), Light::Green);
+    }
+
+    #[test]
+    fn threshold_rows_are_validated() {
+        assert!(LightRules::default().validate().is_ok());
+        let r = |n, y, red| LightRules {
+            yellow_within_workdays: n,
+            lag_yellow_points: y,
+            lag_red_points: red,
+        };
+        assert!(r(0, 0, 1).validate().is_ok());
+        assert!(r(3, 30, 30).validate().is_err());
+        assert!(r(3, 40, 30).validate().is_err());
+        assert!(r(3, 10, 101).validate().is_err());
+        assert!(r(251, 10, 30).validate().is_err());
+    }
+
+    #[test]
+    fn a_category_row_overrides_the_default_and_widens_the_prefilter() {
+        let mut t = LightTable::default();
+        assert_eq!(t.for_code("leader_instruction"), LightRules::default());
+        assert_eq!(t.max_window(), 3);
+        let own = LightRules {
+            yellow_within_workdays: 10,
+            lag_yellow_points: 5,
+            lag_red_points: 20,
+        };
+        t.set(SourceCategory::LeaderInstruction, Some(own));
+        assert_eq!(t.for_code("leader_instruction"), own);
+        assert_eq!(t.for_code("other"), LightRules::default());
+        assert_eq!(t.for_code("no_such_code"), LightRules::default());
+        assert_eq!(t.max_window(), 10);
+        // Deadline 2026-02-25: 4 working days left on 2026-02-12 — yellow only with the row.
+        let cal = WorkCalendar::official();
+        let d = Some(date(2026, 2, 25));
+        let today = date(2026, 2, 12);
+        let l = |r: &LightRules| light(&cal, r, IP, today, d, None, None);
+        assert_eq!(l(&t.for_code("other")), Light::Green);
+        assert_eq!(l(&t.for_code("leader_instruction")), Light::Yellow);
+        t.set(SourceCategory::LeaderInstruction, None);
+        assert_eq!(t.own(SourceCategory::LeaderInstruction), None);
     }
 
     #[test]

@@ -13,6 +13,10 @@
 //!   matters whose lead unit they are 分管领导 of; the weekly summary is department-wide, so
 //!   they approve it without a target.
 //! - Security labels (安全标记, 等保 访问控制 g) apply to every action, including admin ones.
+//! - 分解 (DecomposeMatter, 子事项): 督查室 on any matter; a 处室负责人 / 联络员 on matters its
+//!   subtree leads — the unit that holds a matter breaks it down (分解落实). The use case asks
+//!   twice, on the parent and on the sub-matter, so a unit can only task units of its own
+//!   subtree; tasking another department stays with 督查室 (立项、交办).
 
 use std::collections::BTreeSet;
 
@@ -185,6 +189,8 @@ pub enum Action {
     ListMatters,
     CreateMatter,
     EditMatter,
+    /// 分解: create a 子事项 under a running matter.
+    DecomposeMatter,
     SubmitMatter,
     /// 立项审核/交办
     ApproveMatter,
@@ -229,11 +235,12 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::ViewMatter,
         Action::ListMatters,
         Action::CreateMatter,
         Action::EditMatter,
+        Action::DecomposeMatter,
         Action::SubmitMatter,
         Action::ApproveMatter,
         Action::SignFor,
@@ -302,6 +309,7 @@ impl Action {
             self,
             Action::ViewMatter
                 | Action::EditMatter
+                | Action::DecomposeMatter
                 | Action::SubmitMatter
                 | Action::ApproveMatter
                 | Action::SignFor
@@ -466,7 +474,8 @@ fn grants(role: Role, action: Action) -> &'static [Grant] {
             | A::RequestStop
             | A::ReportCompletion
             | A::EditWeeklySummary
-            | A::AnswerNotice => SUBTREE_LEAD,
+            | A::AnswerNotice
+            | A::DecomposeMatter => SUBTREE_LEAD,
             _ => NONE,
         },
         Role::Handler => match action {

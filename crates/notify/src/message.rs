@@ -27,11 +27,13 @@ pub enum EventKind {
     MonthlyReady,
     /// 每日汇总 — several notifications for one person folded into one message (see `digest`).
     Digest,
+    /// 测试消息 — sent by an administrator to check a channel; never subject to preferences.
+    Test,
 }
 
 impl EventKind {
     /// Every kind, in display order.
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::Assigned,
         EventKind::DueSoon,
         EventKind::Overdue,
@@ -42,6 +44,7 @@ impl EventKind {
         EventKind::WeeklyReady,
         EventKind::MonthlyReady,
         EventKind::Digest,
+        EventKind::Test,
     ];
 
     /// Stable machine code, used in payloads, headers and stored preferences.
@@ -57,6 +60,7 @@ impl EventKind {
             EventKind::WeeklyReady => "weekly_ready",
             EventKind::MonthlyReady => "monthly_ready",
             EventKind::Digest => "digest",
+            EventKind::Test => "test",
         }
     }
 
@@ -78,6 +82,7 @@ impl EventKind {
             EventKind::WeeklyReady => "周小结",
             EventKind::MonthlyReady => "月盘点",
             EventKind::Digest => "每日汇总",
+            EventKind::Test => "测试消息",
         }
     }
 

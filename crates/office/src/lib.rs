@@ -6,8 +6,8 @@
 //!
 //! - [`import`]: `.xlsx` / `.xls` / `.csv` (UTF-8, UTF-8 with BOM, GBK) → [`ParsedWorkbook`],
 //!   with bad-input guards (zip bombs, XXE, renamed files, encryption, huge sheets) run first.
-//! - [`export`]: the standard 督办事项台账 as `.xlsx` (constant-memory writer) and `.csv` (BOM),
-//!   formula injection neutralized.
+//! - [`export`]: the standard 督办事项台账 as `.xlsx` and `.csv` (BOM), streamed row by row in
+//!   constant memory, formula injection neutralized.
 //! - [`report`]: weekly summary, monthly stock-take, 通报 and annual reconciliation as `.docx`
 //!   (公文-like) and `.xlsx`, with PNG charts.
 
@@ -17,8 +17,8 @@ pub mod report;
 pub mod text;
 
 pub use export::{
-    ExportError, LedgerMeta, LedgerMilestone, LedgerRow, LedgerSheet, write_ledger_csv,
-    write_ledger_xlsx,
+    ExportError, LedgerCsvWriter, LedgerMeta, LedgerMilestone, LedgerRow, LedgerSheet,
+    LedgerXlsxWriter, write_ledger_csv, write_ledger_xlsx,
 };
 pub use import::{
     CanonicalField, ColumnMapping, FileFormat, ImportError, ImportLimits, ImportOptions,

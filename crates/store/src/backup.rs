@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -20,6 +22,8 @@ pub enum Col {
     /// A reference to a row of the same table: restored as NULL first, then set, so the order of
     /// rows never trips the foreign key.
     SelfRef,
+    /// Binary data (佐证材料 bytes), carried as standard base64 text.
+    Bytes,
 }
 
 /// Every table, in an order that satisfies foreign keys (other than self references).
@@ -332,6 +336,16 @@ pub const TABLES: &[(&str, &[(&str, Col)])] = &[
         ],
     ),
     (
+        "attachment_blobs",
+        &[
+            ("sha256", Col::Text),
+            ("size_bytes", Col::Int),
+            ("media_type", Col::Text),
+            ("bytes", Col::Bytes),
+            ("created_at", Col::Int),
+        ],
+    ),
+    (
         "attachments",
         &[
             ("id", Col::Int),
@@ -343,6 +357,9 @@ pub const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("filename", Col::Text),
             ("uploaded_by", Col::Int),
             ("uploaded_at", Col::Int),
+            ("removed_at", Col::Int),
+            ("removed_by", Col::Int),
+            ("removed_reason", Col::Text),
         ],
     ),
     (
@@ -569,6 +586,7 @@ impl Store {
                             Col::Int | Col::SelfRef => r.try_get::<Option<i64>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
                             Col::Text => r.try_get::<Option<String>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
                             Col::Flag => r.try_get::<Option<bool>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
+                            Col::Bytes => r.try_get::<Option<Vec<u8>>, _>(*name).map(|x| x.map_or(Value::Null, |b| Value::from(B64.encode(b)))),
                         }.map_err(|e| StoreError::Other(format!("{table}.{name}: {e}")))?);
                     }
                     v.push(vals);
@@ -731,6 +749,12 @@ async fn insert_rows(
                     Col::SelfRef => q.bind(None::<i64>),
                     Col::Text => q.bind(v.as_str().map(str::to_owned)),
                     Col::Flag => q.bind(v.as_bool()),
+                    Col::Bytes => q.bind(match v.as_str() {
+                        Some(s) => Some(B64.decode(s).map_err(|e| {
+                            StoreError::Other(format!("backup file: {table} holds bad base64 ({e})"))
+                        })?),
+                        None => None,
+                    }),
                 };
             }
             q.execute(&mut *c).await?.rows_affected()

@@ -131,6 +131,35 @@ pub async fn answer_notice(
     Ok(())
 }
 
+/// 督办单 addressed to these units (`None`: any unit), unanswered ones first by time limit,
+/// then answered ones replied on or after `replied_since` (`YYYY-MM-DD`), newest first.
+pub async fn notices_for_units(
+    c: &mut Conn,
+    units: Option<&[i64]>,
+    replied_since: &str,
+    limit: i64,
+) -> StoreResult<Vec<NoticeRow>> {
+    let unit_filter = match units {
+        None => String::new(),
+        Some([]) => return Ok(Vec::new()),
+        Some(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!(" AND unit_id IN ({})", list.join(", "))
+        }
+    };
+    let sql = format!(
+        "SELECT {NOTICE_COLS} FROM notices WHERE (reply IS NULL OR replied_on >= $1){unit_filter} \
+         ORDER BY CASE WHEN reply IS NULL THEN 0 ELSE 1 END, CASE WHEN reply IS NULL THEN due_on END, \
+         replied_on DESC, id DESC LIMIT $2"
+    );
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(replied_since).bind(limit)
+            .fetch_all(&mut *c).await?;
+        rows.iter().map(map_notice).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
 /// 督办单 issued on days `from ..= to`, counted by colour.
 pub async fn count_notices_by_color(
     c: &mut Conn,

@@ -95,6 +95,30 @@ pub async fn matter_with_number(c: &mut Conn, year: i64, number: &str) -> StoreR
     Ok(v)
 }
 
+/// The matters of `year` carrying one of `numbers`: (id, number).
+pub async fn matters_with_numbers(
+    c: &mut Conn,
+    year: i64,
+    numbers: &[String],
+) -> StoreResult<Vec<(i64, String)>> {
+    use crate::matters::{Arg, placeholders};
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, number FROM matters WHERE year = $1 AND number IN ({})",
+        placeholders(2, numbers.len())
+    );
+    let mut args = vec![Arg::Int(year)];
+    args.extend(numbers.iter().map(|n| Arg::Text(n.clone())));
+    let v = crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+        let rows = q.fetch_all(&mut *c).await?;
+        rows.iter().map(|r| Ok((r.i64("id")?, r.text("number")?))).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
 /// Drop every 配合单位 of a matter (an update then adds the ledger's list).
 pub async fn clear_assisting_units(c: &mut Conn, matter_id: i64) -> StoreResult<()> {
     crate::on!(c, c => sqlx::query("DELETE FROM matter_units WHERE matter_id = $1")

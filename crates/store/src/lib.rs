@@ -24,6 +24,7 @@ mod error;
 mod migrate;
 mod row;
 
+pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod cadence;
@@ -32,6 +33,7 @@ pub mod calendar;
 pub mod escalation;
 pub mod imports;
 pub mod ledger;
+pub mod matter_parts;
 pub mod matters;
 pub mod org;
 pub mod outbox;

@@ -242,6 +242,15 @@ pub async fn query_rows(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<
     Ok(v)
 }
 
+/// Run a `SELECT m.id FROM matters m WHERE …` built by the caller: the ids, in the query's order.
+pub async fn query_ids(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<Vec<i64>> {
+    let v: Vec<i64> = crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), args);
+        q.fetch_all(&mut *c).await?
+    });
+    Ok(v)
+}
+
 /// A scalar `COUNT(*)` built by the caller.
 pub async fn query_count(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<i64> {
     let n: i64 = crate::on!(c, c => {

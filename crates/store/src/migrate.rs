@@ -24,6 +24,7 @@ pub(crate) fn sqlite() -> Migrator {
         2 "0002_ledger",
         3 "0003_notify",
         4 "0004_import",
+        5 "0005_attachments",
     ))
 }
 
@@ -33,5 +34,6 @@ pub(crate) fn postgres() -> Migrator {
         2 "0002_ledger",
         3 "0003_notify",
         4 "0004_import",
+        5 "0005_attachments",
     ))
 }

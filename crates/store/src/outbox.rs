@@ -164,6 +164,23 @@ pub async fn set_target_enabled(
     Ok(n == 1)
 }
 
+/// Change a target's kind, address, secret and switch (its scope stays). False when missing.
+pub async fn update_target(c: &mut Conn, t: &TargetRow, now: i64) -> StoreResult<bool> {
+    let n = crate::on!(c, c => sqlx::query(
+        "UPDATE notify_targets SET kind = $2, address = $3, secret = $4, enabled = $5, updated_at = $6
+         WHERE id = $1")
+        .bind(t.id).bind(&t.kind).bind(&t.address).bind(&t.secret).bind(t.enabled).bind(now)
+        .execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}
+
+/// Remove a target; its past deliveries stay in the log (by id). False when missing.
+pub async fn delete_target(c: &mut Conn, id: i64) -> StoreResult<bool> {
+    let n = crate::on!(c, c => sqlx::query("DELETE FROM notify_targets WHERE id = $1")
+        .bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(n == 1)
+}
+
 /// A preference override (JSON) of `system`/0, a unit or a person.
 pub async fn find_prefs(c: &mut Conn, scope: &str, scope_id: i64) -> StoreResult<Option<String>> {
     let v: Option<String> = crate::on!(c, c => sqlx::query_scalar(
@@ -336,6 +353,58 @@ pub async fn list_outbox(c: &mut Conn, limit: i64) -> StoreResult<Vec<OutboxRow>
     let sql = format!("SELECT {OUTBOX_COLS} FROM notify_outbox ORDER BY id DESC LIMIT $1");
     let rows = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *c).await?;
+        rows.iter().map(map_outbox).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(rows)
+}
+
+/// One page of the delivery log, newest first: `status` (empty: any), `target_id` (0: any),
+/// ids below `before` (keyset paging).
+pub async fn list_outbox_page(
+    c: &mut Conn,
+    status: &str,
+    target_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<OutboxRow>> {
+    let sql = format!(
+        "SELECT {OUTBOX_COLS} FROM notify_outbox WHERE ($1 = '' OR status = $1) \
+         AND ($2 = 0 OR target_id = $2) AND id < $3 ORDER BY id DESC LIMIT $4"
+    );
+    let rows = crate::on!(c, c => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(status).bind(target_id)
+            .bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(&mut *c).await?;
+        rows.iter().map(map_outbox).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(rows)
+}
+
+/// The id of the delivery queued under `key`.
+pub async fn outbox_id_by_key(c: &mut Conn, key: &str) -> StoreResult<Option<i64>> {
+    let id: Option<i64> = crate::on!(c, c => sqlx::query_scalar(
+        "SELECT id FROM notify_outbox WHERE delivery_key = $1")
+        .bind(key).fetch_optional(&mut *c).await?);
+    Ok(id)
+}
+
+/// One delivery by id.
+pub async fn find_outbox(c: &mut Conn, id: i64) -> StoreResult<Option<OutboxRow>> {
+    let sql = format!("SELECT {OUTBOX_COLS} FROM notify_outbox WHERE id = $1");
+    let row = crate::on!(c, c => {
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *c).await?;
+        r.as_ref().map(map_outbox).transpose()?
+    });
+    Ok(row)
+}
+
+/// The newest delivery of each target (the targets page shows how the last one went).
+pub async fn last_delivery_per_target(c: &mut Conn) -> StoreResult<Vec<OutboxRow>> {
+    let sql = format!(
+        "SELECT {OUTBOX_COLS} FROM notify_outbox WHERE id IN \
+         (SELECT MAX(id) FROM notify_outbox WHERE target_id IS NOT NULL GROUP BY target_id) ORDER BY id"
+    );
+    let rows = crate::on!(c, c => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
         rows.iter().map(map_outbox).collect::<StoreResult<Vec<_>>>()?
     });
     Ok(rows)

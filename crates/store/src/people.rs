@@ -115,6 +115,39 @@ pub async fn list_people(c: &mut Conn) -> StoreResult<Vec<Person>> {
     Ok(v)
 }
 
+/// Fingerprint of the names directory: (people, latest person change, holders of `role`, sum of
+/// their ids). Names are never edited in place without bumping `updated_at`, and a role swap
+/// changes the id sum, so an unchanged stamp means an unchanged directory.
+pub async fn names_stamp(c: &mut Conn, role: &str) -> StoreResult<[i64; 4]> {
+    let v = crate::on!(c, c => {
+        let r = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM people) AS n, (SELECT COALESCE(MAX(updated_at), 0) FROM people) AS t,
+                    (SELECT COUNT(*) FROM person_roles WHERE role = $1) AS rn,
+                    (SELECT CAST(COALESCE(SUM(person_id), 0) AS BIGINT) FROM person_roles WHERE role = $1) AS rs")
+            .bind(role).fetch_one(&mut *c).await?;
+        [r.i64("n")?, r.i64("t")?, r.i64("rn")?, r.i64("rs")?]
+    });
+    Ok(v)
+}
+
+/// Every person's id and display name, by id.
+pub async fn all_names(c: &mut Conn) -> StoreResult<Vec<(i64, String)>> {
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query("SELECT id, display_name FROM people ORDER BY id").fetch_all(&mut *c).await?;
+        rows.iter().map(|r| Ok((r.i64("id")?, r.text("display_name")?))).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
+/// The ids of the holders of `role`, by id.
+pub async fn holders_of(c: &mut Conn, role: &str) -> StoreResult<Vec<i64>> {
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query("SELECT person_id FROM person_roles WHERE role = $1 ORDER BY person_id").bind(role).fetch_all(&mut *c).await?;
+        rows.iter().map(|r| r.i64("person_id")).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(v)
+}
+
 pub async fn count_people(c: &mut Conn) -> StoreResult<i64> {
     let n: i64 = crate::on!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM people").fetch_one(&mut *c).await?);
     Ok(n)

@@ -307,3 +307,145 @@ async fn the_backup_table_registry_matches_the_live_schema() {
         }
     }
 }
+
+/// A matter of the seeded unit, written straight through the store.
+async fn seed_matter(s: &Store, unit: i64, person: i64) -> i64 {
+    let m = taizhang_store::matters::MatterRow {
+        id: 0,
+        year: 2026,
+        seq: 1,
+        number: "督〔2026〕1号".into(),
+        title: "佐证材料往返".into(),
+        content: String::new(),
+        source_category: "other".into(),
+        source_doc: String::new(),
+        lead_leader_id: None,
+        lead_unit_id: unit,
+        deadline_kind: "none".into(),
+        deadline_workdays: None,
+        deadline: None,
+        original_deadline: None,
+        urgency: "normal".into(),
+        major: false,
+        feedback_cycle: "none".into(),
+        status: "in_progress".into(),
+        progress: None,
+        label: "normal".into(),
+        parent_id: None,
+        carried_from_id: None,
+        remarks: String::new(),
+        latest_progress: String::new(),
+        completion_note: String::new(),
+        assigned_on: None,
+        signed_on: None,
+        completed_on: None,
+        closed_on: None,
+        lookback_on: None,
+        created_by: Some(person),
+        created_at: 1,
+        updated_at: 1,
+        last_update_on: None,
+        version: 1,
+    };
+    let mut c = s.begin().await.unwrap();
+    let id = taizhang_store::matters::insert(&mut c, &m).await.unwrap();
+    c.commit().await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn attachment_bytes_are_stored_once_and_round_trip_through_backup_and_restore() {
+    use taizhang_store::attachments::{self, AttachmentRow};
+    // Every byte value, a NUL, invalid UTF-8 and a PNG signature: nothing may be mangled.
+    let mut bytes: Vec<u8> = (0..=255u8).collect();
+    bytes.extend_from_slice(b"\x89PNG\r\n\x1a\n\0\xff\xfe");
+    let sha = "ab".repeat(32);
+    for src in TestDb::both().await {
+        let b = src.backend();
+        let s = fresh(&src).await;
+        let (div, p) = seed(&s).await;
+        let matter = seed_matter(&s, div, p).await;
+        let mut c = s.begin().await.unwrap();
+        assert!(
+            attachments::put_blob(&mut c, &sha, "image/png", &bytes, 5)
+                .await
+                .unwrap()
+        );
+        // The same bytes again: deduplicated, no second blob.
+        assert!(
+            !attachments::put_blob(&mut c, &sha, "image/png", &bytes, 6)
+                .await
+                .unwrap()
+        );
+        let row = AttachmentRow {
+            id: 0,
+            matter_id: matter,
+            report_id: None,
+            sha256: sha.clone(),
+            size_bytes: bytes.len() as i64,
+            media_type: "image/png".into(),
+            filename: "现场照片.png".into(),
+            uploaded_by: p,
+            uploaded_at: 7,
+            removed_at: None,
+            removed_by: None,
+            removed_reason: String::new(),
+        };
+        let a1 = attachments::insert(&mut c, &row).await.unwrap();
+        let a2 = attachments::insert(&mut c, &row).await.unwrap();
+        attachments::mark_removed(&mut c, a2, Some(p), "重复上传", 8)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                attachments::mark_removed(&mut c, a2, Some(p), "again", 9).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{b}: withdrawing twice is a conflict"
+        );
+        c.commit().await.unwrap();
+        let mut r = s.read().await.unwrap();
+        assert_eq!(attachments::blob_count(&mut r).await.unwrap(), 1, "{b}");
+        assert_eq!(
+            attachments::list_by_matter(&mut r, matter)
+                .await
+                .unwrap()
+                .len(),
+            2,
+            "{b}"
+        );
+        drop(r);
+
+        let mut buf = Vec::new();
+        s.backup_to(&mut buf).await.unwrap();
+        for dst in [TestDb::sqlite()]
+            .into_iter()
+            .chain(TestDb::postgres().await)
+        {
+            let d = fresh(&dst).await;
+            d.restore_from(&mut buf.as_slice(), false)
+                .await
+                .unwrap_or_else(|e| panic!("{b} -> {}: {e}", dst.backend()));
+            let mut r = d.read().await.unwrap();
+            assert_eq!(
+                attachments::blob(&mut r, &sha).await.unwrap(),
+                bytes,
+                "{b} -> {}: the bytes survive",
+                dst.backend()
+            );
+            let got = attachments::get(&mut r, a1).await.unwrap();
+            assert_eq!(got.filename, "现场照片.png");
+            let gone = attachments::get(&mut r, a2).await.unwrap();
+            assert_eq!(
+                (
+                    gone.removed_at,
+                    gone.removed_by,
+                    gone.removed_reason.as_str()
+                ),
+                (Some(8), Some(p), "重复上传"),
+                "{b} -> {}: the withdrawal survives",
+                dst.backend()
+            );
+        }
+    }
+}

@@ -32,33 +32,41 @@ pub fn runs_cadences(who: &Caller) -> bool {
     who.decide(Action::RunCadence, None).is_allowed()
 }
 
-/// Names of units and people, for showing ids.
-#[derive(Debug, Default, Serialize)]
+/// Names of units and people, for showing ids (from the application's validated caches).
+#[derive(Default)]
 pub struct Names {
-    pub units: BTreeMap<i64, String>,
-    pub people: BTreeMap<i64, String>,
+    tree: std::sync::Arc<taizhang_app::org::UnitTree>,
+    dir: std::sync::Arc<taizhang_app::names::NameDirectory>,
 }
 
 impl Names {
     pub async fn load(st: &AppState) -> Result<Names, AppError> {
         let mut c = st.app.store.read().await?;
-        let units = taizhang_store::org::list_units(&mut c).await?;
-        let people = taizhang_store::people::list_people(&mut c).await?;
         Ok(Names {
-            units: units.into_iter().map(|u| (u.id, u.name)).collect(),
-            people: people.into_iter().map(|p| (p.id, p.display_name)).collect(),
+            tree: st.app.unit_tree(&mut c).await?,
+            dir: st.app.name_directory(&mut c).await?,
         })
     }
 
     pub fn unit(&self, id: i64) -> String {
-        self.units
+        self.tree
+            .units
             .get(&id)
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
+            .map_or_else(|| id.to_string(), |u| u.name.clone())
+    }
+
+    /// Every unit's name by id (the unit picker).
+    pub fn unit_map(&self) -> BTreeMap<i64, String> {
+        self.tree
+            .units
+            .iter()
+            .map(|(id, u)| (*id, u.name.clone()))
+            .collect()
     }
 
     pub fn person(&self, id: Option<i64>) -> String {
-        id.and_then(|i| self.people.get(&i).cloned())
+        id.and_then(|i| self.dir.name(i))
+            .map(str::to_owned)
             .unwrap_or_default()
     }
 }
@@ -173,7 +181,7 @@ pub async fn checks_page(
         json!({
             "page": PageCtx::new(&s, "/checks"), "day": day.to_string(), "unit": unit,
             "groups": by_unit, "total": rows.len(), "open": open,
-            "units": if runs_cadences(&s.caller) { Some(&names.units) } else { None },
+            "units": if runs_cadences(&s.caller) { Some(names.unit_map()) } else { None },
             "can_run": runs_cadences(&s.caller),
             "prev": day.yesterday().ok().map(|d| d.to_string()),
             "next": day.tomorrow().ok().map(|d| d.to_string()),

@@ -3,15 +3,17 @@
 //! with its display names for the templates.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use taizhang_app::ledger::MatterView;
+use taizhang_app::names::NameDirectory;
+use taizhang_app::org::UnitTree;
 use taizhang_app::{App, AppResult};
 use taizhang_domain::daily_check::CheckCategory;
 use taizhang_domain::lifecycle::{MatterStatus, Transition};
 use taizhang_domain::matter::{SourceCategory, Urgency};
-use taizhang_domain::policy::Role;
 
 /// A `<option>`: value and label (with tree indentation for units).
 #[derive(Debug, Clone, Serialize)]
@@ -27,10 +29,13 @@ fn opt(value: impl ToString, label: impl Into<String>) -> Opt {
     }
 }
 
-/// Names of units and people, loaded once per request.
+/// Names of units and people for one request: the unit tree and the people directory come from
+/// the application's validated caches, so a page costs two fingerprint queries, not a load of
+/// every unit and person.
+#[derive(Default)]
 pub struct Names {
-    units: BTreeMap<i64, String>,
-    people: BTreeMap<i64, String>,
+    tree: Arc<UnitTree>,
+    dir: Arc<NameDirectory>,
     /// Live units in tree order, indented by depth.
     pub unit_opts: Vec<Opt>,
     /// 部领导 (lead leaders).
@@ -40,11 +45,11 @@ pub struct Names {
 impl Names {
     pub async fn load(app: &App) -> AppResult<Names> {
         let mut c = app.store.read().await?;
-        let units = taizhang_store::org::list_units(&mut c).await?;
-        let people = taizhang_store::people::list_people(&mut c).await?;
-        let roles = taizhang_store::people::all_roles(&mut c).await?;
+        let tree = app.unit_tree(&mut c).await?;
+        let dir = app.name_directory(&mut c).await?;
+        drop(c);
         let mut children: BTreeMap<Option<i64>, Vec<&taizhang_store::org::Unit>> = BTreeMap::new();
-        for u in units.iter().filter(|u| u.retired_at.is_none()) {
+        for u in tree.units.values().filter(|u| u.retired_at.is_none()) {
             children.entry(u.parent_id).or_default().push(u);
         }
         for v in children.values_mut() {
@@ -55,38 +60,32 @@ impl Names {
             .get(&None)
             .map(|v| v.iter().rev().map(|u| (u.id, 0)).collect())
             .unwrap_or_default();
-        let by_id: BTreeMap<i64, &taizhang_store::org::Unit> =
-            units.iter().map(|u| (u.id, u)).collect();
         while let Some((id, depth)) = stack.pop() {
-            if let Some(u) = by_id.get(&id) {
+            if let Some(u) = tree.units.get(&id) {
                 unit_opts.push(opt(id, format!("{}{}", "　".repeat(depth), u.name)));
             }
             if let Some(kids) = children.get(&Some(id)) {
                 stack.extend(kids.iter().rev().map(|u| (u.id, depth + 1)));
             }
         }
-        let leader_ids: Vec<i64> = roles
+        let leader_opts = dir
+            .leaders
             .iter()
-            .filter(|(_, r)| r == Role::DeptLeader.code())
-            .map(|(p, _)| *p)
-            .collect();
-        let leader_opts = people
-            .iter()
-            .filter(|p| leader_ids.contains(&p.id))
-            .map(|p| opt(p.id, p.display_name.clone()))
+            .map(|(id, name)| opt(id, name.clone()))
             .collect();
         Ok(Names {
-            units: units.into_iter().map(|u| (u.id, u.name)).collect(),
-            people: people.into_iter().map(|p| (p.id, p.display_name)).collect(),
+            tree,
+            dir,
             unit_opts,
             leader_opts,
         })
     }
 
     pub fn unit(&self, id: i64) -> String {
-        self.units
+        self.tree
+            .units
             .get(&id)
-            .cloned()
+            .map(|u| u.name.clone())
             .unwrap_or_else(|| format!("单位{id}"))
     }
 
@@ -94,10 +93,9 @@ impl Names {
         match id {
             None => "系统".into(),
             Some(id) => self
-                .people
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| format!("人员{id}")),
+                .dir
+                .name(id)
+                .map_or_else(|| format!("人员{id}"), str::to_owned),
         }
     }
 
@@ -190,6 +188,9 @@ pub fn event_label(kind: &str) -> &'static str {
         "answer_notice" => "回复督办单",
         "review_effect" => "跟踪问效",
         "carried_in" => "结转自上年",
+        "edit" => "修改台账",
+        "attachment_upload" => "上传佐证材料",
+        "attachment_remove" => "撤回佐证材料",
         _ => "其他",
     }
 }

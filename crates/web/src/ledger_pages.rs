@@ -6,8 +6,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use taizhang_app::identity::SessionInfo;
 use taizhang_app::ledger::list::{self, MatterPage, MatterQuery};
-use taizhang_app::ledger::{daily, today};
+use taizhang_app::ledger::{daily, today, views};
 use taizhang_app::{AppError, AppResult, Caller};
 use taizhang_domain::policy::{Action, Label, Role, Target};
 
@@ -23,6 +24,10 @@ pub async fn decorate(st: &AppState, n: &Names, page: &MatterPage) -> AppResult<
     let mut c = st.app.store.read().await?;
     let ids: Vec<i64> = page.rows.iter().map(|v| v.row.id).collect();
     let pairs = taizhang_store::matters::assisting_units_of(&mut c, &ids).await?;
+    // 子事项: parents' numbers and children counts of the whole page, one query each.
+    let parents: Vec<i64> = page.rows.iter().filter_map(|v| v.row.parent_id).collect();
+    let numbers = taizhang_store::matter_parts::numbers_of(&mut c, &parents).await?;
+    let counts = taizhang_store::matter_parts::child_counts(&mut c, &ids).await?;
     let mut out = Vec::with_capacity(page.rows.len());
     for v in &page.rows {
         let assisting: Vec<i64> = pairs
@@ -30,7 +35,9 @@ pub async fn decorate(st: &AppState, n: &Names, page: &MatterPage) -> AppResult<
             .filter(|(m, _)| *m == v.row.id)
             .map(|(_, u)| *u)
             .collect();
-        out.push(n.row(v, &assisting));
+        let mut row = n.row(v, &assisting);
+        crate::matter_edit::family_marks(&mut row, v, &numbers, &counts);
+        out.push(row);
     }
     Ok(out)
 }
@@ -115,7 +122,22 @@ async fn desk_data(st: &AppState, who: &Caller) -> AppResult<Value> {
     late.overdue = true;
     lists.push(desk_list(st, who, &n, "已超期", late).await?);
     let checks = check_items(st, who, &n).await?;
-    Ok(json!({"counts": counts, "lists": lists, "checks": checks, "today": day.to_string()}))
+    let mut notices = Vec::new();
+    for dn in taizhang_app::ledger::escalation::desk_notices(&st.app, who).await? {
+        let mut v = json!(dn);
+        v["signer"] = json!(n.person(Some(dn.notice.signer_id)));
+        v["unit"] = json!(n.unit(dn.notice.unit_id));
+        v["replier"] = json!(dn.notice.replied_by.map(|p| n.person(Some(p))));
+        v["color_label"] = json!(
+            taizhang_domain::escalation::NoticeColor::parse(&dn.notice.color)
+                .map_or("督办单", |c| c.label_zh())
+        );
+        notices.push(v);
+    }
+    let today = day.to_string();
+    Ok(json!({
+        "counts": counts, "lists": lists, "checks": checks, "today": today, "notices": notices,
+    }))
 }
 
 /// 工作台.
@@ -199,6 +221,12 @@ pub struct LedgerParams {
     pub desc: String,
     #[serde(default)]
     pub page: String,
+    /// `1`: only top-level matters (no 子事项).
+    #[serde(default)]
+    pub top: String,
+    /// Only the 子事项 of this matter.
+    #[serde(default)]
+    pub parent: String,
 }
 
 fn some(s: &str) -> Option<String> {
@@ -225,6 +253,8 @@ impl LedgerParams {
             desc: self.desc == "1",
             page: self.page.trim().parse().unwrap_or(1).max(1),
             per_page: 50,
+            parent_id: self.parent.trim().parse().ok(),
+            top_only: self.top == "1",
         }
     }
 
@@ -243,6 +273,8 @@ impl LedgerParams {
             ("to", &self.to),
             ("q", &self.q),
             ("overdue", &self.overdue),
+            ("top", &self.top),
+            ("parent", &self.parent),
         ] {
             if !v.trim().is_empty() {
                 ser.append_pair(k, v.trim());
@@ -258,24 +290,43 @@ pub async fn list_page(
     Web(s): Web,
     Query(p): Query<LedgerParams>,
 ) -> Response {
+    render_list(&st, &s, &p, None).await
+}
+
+/// The ledger page for filters `p`, with a refusal of a 常用视图 change shown when given.
+async fn render_list(
+    st: &AppState,
+    s: &SessionInfo,
+    p: &LedgerParams,
+    view_error: Option<String>,
+) -> Response {
     let q = p.to_query();
     let n = match Names::load(&st.app).await {
         Ok(n) => n,
-        Err(e) => return page_error(&st, &e),
+        Err(e) => return page_error(st, &e),
     };
     let (rows, total, error) = match list::list_matters(&st.app, &s.caller, &q).await {
-        Ok(page) => match decorate(&st, &n, &page).await {
-            Ok(rows) => (rows, page.total, None),
-            Err(e) => return page_error(&st, &e),
+        Ok(page) => match decorate(st, &n, &page).await {
+            Ok(rows) => (crate::matter_edit::nest_children(rows), page.total, None),
+            Err(e) => return page_error(st, &e),
         },
         Err(e @ AppError::Invalid { .. }) => (Vec::new(), 0, Some(e.to_string())),
-        Err(e) => return denied_page(&st, &s.caller, "/matters", &e).await,
+        Err(e) => return denied_page(st, &s.caller, "/matters", &e).await,
     };
+    let saved = match views::list_views(&st.app, &s.caller).await {
+        Ok(v) => v,
+        Err(e) => return page_error(st, &e),
+    };
+    // The current filters and sort (never the page), as a view would save them.
+    let view_qs = serde_urlencoded::to_string(p)
+        .ok()
+        .and_then(|raw| views::normalize_query(&raw).ok())
+        .unwrap_or_else(|| p.filters_qs());
     let pages = (total + 49) / 50;
     st.templates.render(
         "matters/index.html",
         json!({
-            "page": PageCtx::new(&s, "/matters"), "rows": rows, "total": total, "error": error,
+            "page": PageCtx::new(s, "/matters"), "rows": rows, "total": total, "error": error,
             "p": p, "filters_qs": p.filters_qs(), "sort": q.sort.as_deref().unwrap_or("deadline"),
             "desc": q.desc, "page_no": q.page, "pages": pages, "first": (i64::from(q.page) - 1) * 50,
             "units": n.unit_opts, "leaders": n.leader_opts, "sources": names::source_opts(),
@@ -284,6 +335,63 @@ pub async fn list_page(
             "can_create": s.caller.decide(Action::CreateMatter, None).is_allowed(),
             "can_import": s.caller.decide(Action::ImportLedger, None).is_allowed(),
             "can_export": s.caller.decide(Action::ExportLedger, None).is_allowed(),
+            "views": saved, "view_qs": view_qs, "view_error": view_error,
+            "view_max_chars": views::NAME_MAX_CHARS,
+            "can_save_view": s.caller.person_id.is_some()
+                && !s.caller.roles.contains(&Role::Inspector),
         }),
     )
+}
+
+/// A 常用视图 change refused: the ledger page again (with the filters of `qs`) and the reason.
+async fn view_refused(st: &AppState, s: &SessionInfo, qs: &str, e: &AppError) -> Response {
+    if !matches!(e, AppError::Invalid { .. }) {
+        return denied_page(st, &s.caller, "/matters/views", e).await;
+    }
+    let qs = qs.trim();
+    let p: LedgerParams =
+        serde_urlencoded::from_str(qs.strip_prefix('?').unwrap_or(qs)).unwrap_or_default();
+    let page = render_list(st, s, &p, Some(e.to_string())).await;
+    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+/// The fields of a posted form, with the CSRF token checked.
+fn checked_form(s: &SessionInfo, form: &RawForm) -> Option<Vec<(String, String)>> {
+    let pairs = form.pairs();
+    let csrf = pairs
+        .iter()
+        .find(|(n, _)| n == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    csrf_ok(s, csrf).then_some(pairs)
+}
+
+fn field<'a>(pairs: &'a [(String, String)], k: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(n, _)| n == k)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// 保存当前视图: fields `name` and `query` (the ledger query string; re-validated).
+pub async fn save_view(State(st): State<AppState>, Web(s): Web, form: RawForm) -> Response {
+    let Some(f) = checked_form(&s, &form) else {
+        return page_error(&st, &AppError::Forbidden);
+    };
+    let query = field(&f, "query");
+    match views::save_view(&st.app, &s.caller, field(&f, "name"), query).await {
+        Ok(v) if v.query.is_empty() => Redirect::to("/matters").into_response(),
+        Ok(v) => Redirect::to(&format!("/matters?{}", v.query)).into_response(),
+        Err(e) => view_refused(&st, &s, query, &e).await,
+    }
+}
+
+/// 删除视图: field `name`.
+pub async fn delete_view(State(st): State<AppState>, Web(s): Web, form: RawForm) -> Response {
+    let Some(f) = checked_form(&s, &form) else {
+        return page_error(&st, &AppError::Forbidden);
+    };
+    match views::delete_view(&st.app, &s.caller, field(&f, "name")).await {
+        Ok(()) => Redirect::to("/matters").into_response(),
+        Err(e) => view_refused(&st, &s, "", &e).await,
+    }
 }

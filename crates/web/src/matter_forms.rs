@@ -129,6 +129,10 @@ pub fn fields(code: &str) -> Vec<Field> {
             f("requirement", "办理要求", Area, false),
             f("due_on", "限期", Date, true),
         ],
+        "carry_over" => vec![hint(
+            f("reason", "结转理由", Area, true),
+            "结转后本事项在本年度记为「已结转」，并在下一年度生成一件新事项继续办理（保留单位、经办人、时限和未完成的节点）",
+        )],
         "review_effect" => vec![
             sel("rating", "成效评价", escalation::RATINGS),
             f("evidence", "佐证材料", Area, false),
@@ -230,6 +234,9 @@ pub async fn submit(app: &App, who: &Caller, id: i64, code: &str, vals: &Values)
                 .map(drop)
         }
         "reopen" => flow::reopen(app, who, id, v(vals, "reason")).await,
+        "carry_over" => flow::carry_over(app, who, id, v(vals, "reason"))
+            .await
+            .map(drop),
         _ => Err(AppError::NotFound("操作".into())),
     }
 }

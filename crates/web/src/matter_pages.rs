@@ -84,23 +84,50 @@ fn detail_ctx(d: &MatterDetail, n: &Names) -> Value {
 
 /// 事项 page.
 pub async fn show(State(st): State<AppState>, Web(s): Web, Path(id): Path<i64>) -> Response {
+    render_show(&st, &s, id, None).await
+}
+
+/// The 事项 page; with `inline`, a refused record-level form (督办单回复, 进展审核, 节点完成)
+/// shown next to its record (422).
+pub async fn render_show(
+    st: &AppState,
+    s: &taizhang_app::identity::SessionInfo,
+    id: i64,
+    inline: Option<crate::matter_loop::InlineError>,
+) -> Response {
     let what = format!("/matters/{id}");
     let d = match get_matter(&st.app, &s.caller, id).await {
         Ok(d) => d,
-        Err(e) => return refuse(&st, &s.caller, &what, &e).await,
+        Err(e) => return refuse(st, &s.caller, &what, &e).await,
     };
     let n = match Names::load(&st.app).await {
         Ok(n) => n,
-        Err(e) => return page_error(&st, &e),
+        Err(e) => return page_error(st, &e),
     };
     let mut ctx = detail_ctx(&d, &n);
     let offered: Vec<Value> = actions::actions_for(&s.caller, &d)
         .into_iter()
-        .map(|a| json!({"code": a.code, "label": a.label, "direct": matter_forms::fields(a.code).is_empty()}))
+        .map(|a| json!({"code": a.code, "label": a.label,
+            "direct": matter_forms::fields(a.code).is_empty() && crate::matter_edit::page_of(a.code, id).is_none()}))
         .collect();
     ctx["actions"] = json!(offered);
-    ctx["page"] = json!(PageCtx::new(&s, "/matters"));
-    st.templates.render("matters/show.html", ctx)
+    crate::matter_edit::family_ctx(&mut ctx, &d, &n);
+    ctx["page"] = json!(PageCtx::new(s, "/matters"));
+    ctx["att"] = crate::attachment_pages::section(st, &s.caller, &d, &n).await;
+    crate::matter_loop::decorate(&mut ctx, &s.caller, &d, &n);
+    ctx["carried_to"] = json!(
+        d.carried_to
+            .iter()
+            .map(|(i, num)| json!({"id": i, "number": num}))
+            .collect::<Vec<_>>()
+    );
+    let status = if inline.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    ctx["inline_error"] = json!(inline);
+    st.templates.render_status(status, "matters/show.html", ctx)
 }
 
 /// Load the matter and the step, refusing a step this user may not take now.
@@ -170,14 +197,38 @@ fn form_page(
         StatusCode::OK
     };
     let (ef, em) = field_err.unzip();
+    let back = back_of(vals.get("back").map(String::as_str));
     st.templates.render_status(
         status,
         "matters/act.html",
         json!({
             "page": PageCtx::new(s, "/matters"), "m": d.matter, "a": a, "fields": fields,
             "values": vals, "err_field": ef, "err_msg": em, "error": general,
+            "back": back, "back_href": back_href(back, &d.matter.row),
         }),
     )
+}
+
+/// Where a step form returns to: the matter (default) or the 年度归零 page it was opened from.
+fn back_of(asked: Option<&str>) -> &'static str {
+    match asked {
+        Some("year-close") => "year-close",
+        _ => "",
+    }
+}
+
+fn back_href(back: &str, m: &taizhang_store::matters::MatterRow) -> String {
+    match back {
+        "year-close" => format!("/year-close?year={}", m.year),
+        _ => format!("/matters/{}", m.id),
+    }
+}
+
+/// `?back=year-close` on a step form.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct BackQuery {
+    #[serde(default)]
+    back: String,
 }
 
 /// A step's form.
@@ -185,9 +236,18 @@ pub async fn act_form(
     State(st): State<AppState>,
     Web(s): Web,
     Path((id, code)): Path<(i64, String)>,
+    axum::extract::Query(q): axum::extract::Query<BackQuery>,
 ) -> Response {
+    // 编辑 and 新建子事项 have pages of their own (which check again).
+    if let Some(to) = crate::matter_edit::page_of(&code, id) {
+        return Redirect::to(&to).into_response();
+    }
+    let mut vals = Values::new();
+    if !back_of(Some(&q.back)).is_empty() {
+        vals.insert("back".into(), q.back);
+    }
     match open(&st, &s.caller, id, &code).await {
-        Ok((d, a)) => form_page(&st, &s, (&d, a), &Values::new(), None),
+        Ok((d, a)) => form_page(&st, &s, (&d, a), &vals, None),
         Err(r) => r,
     }
 }
@@ -208,7 +268,10 @@ pub async fn act_submit(
         Err(r) => return r,
     };
     match matter_forms::submit(&st.app, &s.caller, id, a.code, &vals).await {
-        Ok(()) => Redirect::to(&format!("/matters/{id}")).into_response(),
+        Ok(()) => {
+            let back = back_of(vals.get("back").map(String::as_str));
+            Redirect::to(&back_href(back, &d.matter.row)).into_response()
+        }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
             form_page(&st, &s, (&d, a), &vals, Some(&e))
         }

@@ -345,13 +345,30 @@ fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response 
         .into_response()
 }
 
+/// Streams an export's temporary file (removed once the response is done with it).
+fn download_file(e: office_io::LedgerExport, content_type: &'static str, name: &str) -> Response {
+    let file = tokio::fs::File::from_std(e.file);
+    let body =
+        axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16));
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, attachment(name)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::CONTENT_LENGTH, HeaderValue::from(e.len)),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 async fn export(st: AppState, s: SessionInfo, p: LedgerParams, format: ExportFormat) -> Response {
     let q = p.to_query();
-    match office_io::export_ledger(&st.app, &s.caller, &q, format).await {
-        Ok(bytes) => {
+    match office_io::export_ledger_file(&st.app, &s.caller, &q, format).await {
+        Ok(file) => {
             let year = q.year.map(|y| format!("{y}年度")).unwrap_or_default();
             let name = format!("{year}督办事项台账.{}", format.extension());
-            download(bytes, format.content_type(), &name)
+            download_file(file, format.content_type(), &name)
         }
         Err(e) => denied_page(&st, &s.caller, "/matters/export", &e).await,
     }

@@ -94,16 +94,48 @@ pub fn table() -> Vec<RouteEntry> {
         r!(POST "/admin/tokens" User, admin::create_token),
         r!(POST "/admin/tokens/{id}/revoke" User, admin::revoke_token),
         r!(GET "/audit" Roles(AUDIT_READERS), admin::audit_search),
+        // --- notifications: 通知渠道, 投递记录 (administrators), 通知设置 (everyone) ---
+        r!(GET "/admin/notify" Roles(PEOPLE_ADMIN), crate::notify_pages::targets),
+        r!(POST "/admin/notify/targets" Roles(PEOPLE_ADMIN), crate::notify_pages::create_target),
+        r!(GET "/admin/notify/targets/{id}" Roles(PEOPLE_ADMIN), crate::notify_pages::edit_target),
+        r!(POST "/admin/notify/targets/{id}" Roles(PEOPLE_ADMIN), crate::notify_pages::update_target),
+        r!(POST "/admin/notify/targets/{id}/enable" Roles(PEOPLE_ADMIN), crate::notify_pages::enable_target),
+        r!(POST "/admin/notify/targets/{id}/disable" Roles(PEOPLE_ADMIN), crate::notify_pages::disable_target),
+        r!(POST "/admin/notify/targets/{id}/test" Roles(PEOPLE_ADMIN), crate::notify_pages::test_target),
+        r!(GET "/admin/deliveries" Roles(ADMINS), crate::notify_pages::deliveries),
+        r!(GET "/account/notifications" User, crate::notify_pages::my_prefs_page),
+        r!(POST "/account/notifications" User, crate::notify_pages::save_my_prefs),
         // --- ledger pages: 工作台, 台账, 事项 (ledger UI) ---
         r!(GET "/desk" User, crate::ledger_pages::desk),
         r!(POST "/desk/checks/{id}" User, crate::ledger_pages::confirm_check),
         r!(GET "/matters" User, crate::ledger_pages::list_page),
+        // --- 常用视图: saved ledger filters of the logged-in person ---
+        r!(POST "/matters/views" User, crate::ledger_pages::save_view),
+        r!(POST "/matters/views/delete" User, crate::ledger_pages::delete_view),
         r!(GET "/matters/new" User, crate::matter_new::new_form),
         r!(POST "/matters/new" User, crate::matter_new::create),
         r!(GET "/matters/deadline" User, crate::matter_new::deadline_helper),
         r!(GET "/matters/{id}" User, crate::matter_pages::show),
         r!(GET "/matters/{id}/act/{action}" User, crate::matter_pages::act_form),
         r!(POST "/matters/{id}/act/{action}" User, crate::matter_pages::act_submit),
+        // --- 修改台账 (子事项 are created on /matters/new?parent=) ---
+        r!(GET "/matters/{id}/edit" User, crate::matter_edit::edit_form),
+        r!(POST "/matters/{id}/edit" User, crate::matter_edit::edit_submit),
+        // --- closed loop on the record: 督办单回复, 进展审核, 节点完成 ---
+        r!(POST "/matters/{id}/notices/{nid}/answer" User, crate::matter_loop::answer_notice),
+        r!(POST "/matters/{id}/reports/{rid}/review" User, crate::matter_loop::review_report),
+        r!(POST "/matters/{id}/milestones/{mid}/done" User, crate::matter_loop::complete_milestone),
+        // --- 佐证材料: upload (multipart, its own body limit), download/preview, withdraw ---
+        RouteEntry {
+            method: Method::POST,
+            path: "/matters/{id}/attachments",
+            access: User,
+            handler: post(crate::attachment_pages::upload).layer(
+                axum::extract::DefaultBodyLimit::max(crate::attachment_pages::BODY_LIMIT),
+            ),
+        },
+        r!(GET "/attachments/{id}" User, crate::attachment_pages::download),
+        r!(POST "/attachments/{id}/remove" User, crate::attachment_pages::remove),
         // --- cadence pages: 日清查, 周小结, 月盘点, 年度归零, calendar admin ---
         r!(GET "/checks" User, crate::cadence_pages::checks_page),
         r!(POST "/checks/run" User, crate::cadence_pages::run_checks),
@@ -126,6 +158,9 @@ pub fn table() -> Vec<RouteEntry> {
         r!(POST "/admin/calendar/day" Roles(PEOPLE_ADMIN), crate::calendar_pages::set_day),
         r!(POST "/admin/calendar/clear" Roles(PEOPLE_ADMIN), crate::calendar_pages::clear_day),
         r!(POST "/admin/calendar/import" Roles(PEOPLE_ADMIN), crate::calendar_pages::import),
+        // --- 预警阈值 per 任务来源 ---
+        r!(GET "/admin/thresholds" Roles(PEOPLE_ADMIN), crate::threshold_pages::page),
+        r!(POST "/admin/thresholds" Roles(PEOPLE_ADMIN), crate::threshold_pages::save),
         r!(GET "/lang" Public, crate::i18n::switch),
         // --- office: import / export / report downloads ---
         r!(GET "/import" User, crate::office_pages::import_page),
@@ -158,6 +193,19 @@ pub fn table() -> Vec<RouteEntry> {
         r!(GET "/api/v1/matters" User, api::matters::list_matters),
         r!(POST "/api/v1/matters" User, api::matters::create_matter),
         r!(GET "/api/v1/matters/{id}" User, api::matters::get_matter),
+        RouteEntry {
+            method: Method::PATCH,
+            path: "/api/v1/matters/{id}",
+            access: User,
+            handler: axum::routing::patch(api::matter_edit::patch_matter),
+        },
+        r!(GET "/api/v1/settings/light-thresholds" User, api::thresholds::get_thresholds),
+        RouteEntry {
+            method: Method::PUT,
+            path: "/api/v1/settings/light-thresholds",
+            access: User,
+            handler: axum::routing::put(api::thresholds::put_thresholds),
+        },
         r!(POST "/api/v1/matters/{id}/submit" User, api::steps::submit),
         r!(POST "/api/v1/matters/{id}/approve" User, api::steps::approve),
         r!(POST "/api/v1/matters/{id}/reject" User, api::steps::reject),
@@ -195,6 +243,46 @@ pub fn table() -> Vec<RouteEntry> {
         r!(GET "/api/v1/inbox" User, api::directory::inbox),
         r!(GET "/api/v1/inbox/count" User, api::directory::inbox_count),
         r!(POST "/api/v1/inbox/{id}/read" User, api::directory::inbox_read),
+        r!(GET "/api/v1/notify/targets" Roles(PEOPLE_ADMIN), api::notify::list_targets),
+        r!(POST "/api/v1/notify/targets" Roles(PEOPLE_ADMIN), api::notify::create_target),
+        r!(GET "/api/v1/notify/targets/{id}" Roles(PEOPLE_ADMIN), api::notify::get_target),
+        RouteEntry {
+            method: Method::PUT,
+            path: "/api/v1/notify/targets/{id}",
+            access: Roles(PEOPLE_ADMIN),
+            handler: axum::routing::put(api::notify::update_target),
+        },
+        RouteEntry {
+            method: Method::DELETE,
+            path: "/api/v1/notify/targets/{id}",
+            access: Roles(PEOPLE_ADMIN),
+            handler: axum::routing::delete(api::notify::delete_target),
+        },
+        r!(POST "/api/v1/notify/targets/{id}/test" Roles(PEOPLE_ADMIN), api::notify::test_target),
+        r!(GET "/api/v1/notify/prefs" User, api::notify::my_prefs),
+        RouteEntry {
+            method: Method::PUT,
+            path: "/api/v1/notify/prefs",
+            access: User,
+            handler: axum::routing::put(api::notify::put_my_prefs),
+        },
+        r!(GET "/api/v1/notify/deliveries" Roles(ADMINS), api::notify::deliveries),
+        r!(GET "/api/v1/matters/{id}/attachments" User, api::attachments::list),
+        RouteEntry {
+            method: Method::POST,
+            path: "/api/v1/matters/{id}/attachments",
+            access: User,
+            handler: post(api::attachments::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::attachment_pages::BODY_LIMIT,
+            )),
+        },
+        r!(GET "/api/v1/attachments/{id}" User, api::attachments::download),
+        RouteEntry {
+            method: Method::DELETE,
+            path: "/api/v1/attachments/{id}",
+            access: User,
+            handler: axum::routing::delete(api::attachments::remove),
+        },
     ]
 }
 

@@ -27,6 +27,24 @@ struct OpenRow {
     unit: String,
     status: &'static str,
     deadline: Option<String>,
+    /// The steps towards zero this user may take now: 办结, 中止, 结转 (links to their forms).
+    steps: Vec<StepLink>,
+}
+
+#[derive(Serialize)]
+struct StepLink {
+    code: &'static str,
+    label: &'static str,
+    /// `finish` (办结), `stop` (中止) or `carry` (结转).
+    group: &'static str,
+}
+
+fn group_of(code: &str) -> &'static str {
+    match code {
+        "request_stop" | "decide_stop" => "stop",
+        "carry_over" => "carry",
+        _ => "finish",
+    }
 }
 
 #[derive(Serialize)]
@@ -69,7 +87,7 @@ async fn render(
     };
     let open = match &report {
         Some(_) => Vec::new(),
-        None => match year::open_matters_of_year(&st.app, &s.caller, y).await {
+        None => match year::open_matters_with_steps(&st.app, &s.caller, y).await {
             Ok(o) => o,
             Err(e) => return denied_page(st, &s.caller, "/year-close", &e).await,
         },
@@ -80,15 +98,41 @@ async fn render(
     };
     let open: Vec<OpenRow> = open
         .into_iter()
-        .map(|m| OpenRow {
-            status: MatterStatus::parse(&m.status).map_or("", |s| s.label_zh()),
-            unit: names.unit(m.lead_unit_id),
-            id: m.id,
-            number: m.number,
-            title: m.title,
-            deadline: m.deadline,
+        .map(|o| {
+            let m = o.row;
+            OpenRow {
+                status: MatterStatus::parse(&m.status).map_or("", |s| s.label_zh()),
+                unit: names.unit(m.lead_unit_id),
+                id: m.id,
+                number: m.number,
+                title: m.title,
+                deadline: m.deadline,
+                steps: o
+                    .steps
+                    .iter()
+                    .map(|a| StepLink {
+                        code: a.code,
+                        label: a.label,
+                        group: group_of(a.code),
+                    })
+                    .collect(),
+            }
         })
         .collect();
+    let carried = match &report {
+        Some(_) => Vec::new(),
+        None => match year::carried_of_year(&st.app, &s.caller, y).await {
+            Ok(v) => v,
+            Err(e) => return denied_page(st, &s.caller, "/year-close", &e).await,
+        },
+    };
+    let carried: Vec<serde_json::Value> = carried
+        .into_iter()
+        .map(|(old_id, old, new_id, new)| {
+            json!({"old_id": old_id, "old": old, "new_id": new_id, "new": new})
+        })
+        .collect();
+    let any_steps = open.iter().any(|o| !o.steps.is_empty());
     let units: Vec<UnitRow> = report
         .iter()
         .flat_map(|r| r.by_unit.iter())
@@ -113,6 +157,7 @@ async fn render(
         json!({
             "page": PageCtx::new(s, "/year-close"), "year": y, "report": report, "units": units,
             "open": open, "can_close": can_close, "print": print, "error": error,
+            "carried_now": carried, "any_steps": any_steps,
         }),
     )
 }

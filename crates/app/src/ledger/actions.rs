@@ -88,6 +88,18 @@ pub const ACTIONS: &[MatterAction] = &[
         s,
         T::ApproveStop
     )),
+    step!("carry_over", "结转", CloseYear, |s| allows(
+        s,
+        T::CarryOver
+    )),
+    // --- 修改台账 and 子事项: pages of their own (`/matters/{id}/edit`, `/matters/new?parent=`) ---
+    step!("edit", "编辑", EditMatter, super::edit::editable),
+    step!(
+        "new_sub",
+        "新建子事项",
+        DecomposeMatter,
+        super::submatters::decomposable
+    ),
 ];
 
 /// The step with this code.
@@ -112,9 +124,22 @@ impl MatterAction {
             return false;
         };
         (self.state_ok)(status)
-            && who
-                .decide(self.policy, Some(&target_of_detail(d)))
-                .is_allowed()
+            && match self.code {
+                // The creator of a draft may edit it too; a 子事项 is not broken down again.
+                "edit" => super::edit::may_edit(who, d),
+                "new_sub" if d.matter.row.parent_id.is_some() => false,
+                _ => who
+                    .decide(self.policy, Some(&target_of_detail(d)))
+                    .is_allowed(),
+            }
+    }
+}
+
+impl MatterAction {
+    /// Whether `who` may take this step on a matter in `status` with policy target `target`
+    /// (for lists, where the whole record is not loaded).
+    pub fn offered_on(&self, who: &Caller, status: S, target: &Target) -> bool {
+        (self.state_ok)(status) && who.decide(self.policy, Some(target)).is_allowed()
     }
 }
 

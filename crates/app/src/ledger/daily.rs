@@ -30,32 +30,75 @@ fn window_start(cycle: FeedbackCycle, due: Date) -> Date {
 /// The check facts of one running matter on `today`. 反馈逾期: the last report due before today
 /// has no report from the lead unit within its period.
 pub fn facts_of(cal: &WorkCalendar, today: Date, f: &RunningFacts) -> MatterFacts {
-    let status = MatterStatus::parse(&f.status).unwrap_or(MatterStatus::Draft);
-    let assigned_on = stored_date(f.assigned_on.as_deref());
-    let last_update_on = stored_date(f.last_update_on.as_deref());
-    let missed = match (FeedbackCycle::parse(&f.feedback_cycle), assigned_on) {
-        (Ok(cycle), Some(since))
-            if cycle != FeedbackCycle::None
-                && matches!(
-                    status,
-                    MatterStatus::InProgress
-                        | MatterStatus::ExtensionPending
-                        | MatterStatus::StopPending
-                ) =>
-        {
-            let yesterday = today.yesterday().unwrap_or(today);
-            cycle
-                .last_due_on_or_before(cal, since, yesterday)
-                .is_some_and(|due| last_update_on.is_none_or(|u| u < window_start(cycle, due)))
+    DayFacts::new(cal, today).facts(f)
+}
+
+/// [`facts_of`] for many matters on one day. Every matter with the same feedback cycle has the
+/// same last due date before today (the due dates of a cycle do not depend on the matter), so it
+/// is computed once per distinct cycle text instead of once per matter.
+pub struct DayFacts<'a> {
+    cal: &'a WorkCalendar,
+    today: Date,
+    yesterday: Date,
+    /// Per stored cycle text: the cycle, and its last due date on or before yesterday.
+    cycles: std::collections::HashMap<String, Option<(FeedbackCycle, Option<Date>)>>,
+}
+
+impl<'a> DayFacts<'a> {
+    pub fn new(cal: &'a WorkCalendar, today: Date) -> DayFacts<'a> {
+        DayFacts {
+            cal,
+            today,
+            yesterday: today.yesterday().unwrap_or(today),
+            cycles: std::collections::HashMap::new(),
         }
-        _ => false,
-    };
-    MatterFacts {
-        status,
-        deadline: stored_date(f.deadline.as_deref()),
-        assigned_on,
-        last_update_on,
-        last_report_due_missed: missed,
+    }
+
+    /// The cycle of `text` and its last due date on or before yesterday, if it has one.
+    fn cycle(&mut self, text: &str) -> Option<(FeedbackCycle, Option<Date>)> {
+        if let Some(v) = self.cycles.get(text) {
+            return *v;
+        }
+        let v = FeedbackCycle::parse(text)
+            .ok()
+            .filter(|c| *c != FeedbackCycle::None)
+            .map(|c| {
+                // The earliest possible `since`: the latest due date is then the one due dates
+                // of any matter end with (a later `since` only drops earlier ones).
+                let last = c.last_due_on_or_before(self.cal, Date::MIN, self.yesterday);
+                (c, last)
+            });
+        self.cycles.insert(text.to_owned(), v);
+        v
+    }
+
+    /// The check facts of one running matter.
+    pub fn facts(&mut self, f: &RunningFacts) -> MatterFacts {
+        let status = MatterStatus::parse(&f.status).unwrap_or(MatterStatus::Draft);
+        let assigned_on = stored_date(f.assigned_on.as_deref());
+        let last_update_on = stored_date(f.last_update_on.as_deref());
+        let reporting = matches!(
+            status,
+            MatterStatus::InProgress | MatterStatus::ExtensionPending | MatterStatus::StopPending
+        );
+        let missed = match (reporting, assigned_on) {
+            (true, Some(since)) => self.cycle(&f.feedback_cycle).is_some_and(|(cycle, last)| {
+                last.filter(|due| *due > since)
+                    .is_some_and(|due| last_update_on.is_none_or(|u| u < window_start(cycle, due)))
+            }),
+            _ => false,
+        };
+        MatterFacts {
+            status,
+            deadline: stored_date(f.deadline.as_deref()),
+            assigned_on,
+            last_update_on,
+            last_report_due_missed: missed,
+        }
+    }
+
+    pub fn today(&self) -> Date {
+        self.today
     }
 }
 
@@ -84,45 +127,82 @@ pub async fn run_daily_check(app: &App, who: &Caller, day: Date) -> AppResult<Da
         return Ok(summary);
     }
     summary.workday = true;
+    let started = std::time::Instant::now();
     let r = rules();
     let running: Vec<&str> = MatterStatus::ALL
         .iter()
         .filter(|s| s.is_running())
         .map(|s| s.as_str())
         .collect();
+    let key = day.to_string();
+    // The write transaction is open while the scan runs: items are inserted in batches as the
+    // scan produces them, so reading (one connection) and writing (another) overlap.
+    let mut c = app.store.begin().await?;
+    store_cad::clear_unconfirmed(&mut c, &key).await?;
     let mut items: Vec<(i64, i64, &'static str)> = Vec::new();
     // Matters that cross a line today (due today, entering the 临期 window, first day overdue):
     // only these notify their people; the rest are in the unit's daily summary.
     let mut fresh: Vec<(i64, i64, &'static str)> = Vec::new();
-    store_matters::for_each_running(&mut read, &running, None, |f| {
-        let facts = facts_of(&cal, day, &f);
-        for cat in classify(&cal, &r.check, day, &facts) {
-            let crossing = facts.deadline.is_some_and(|d| {
-                let left = cal.workdays_between(day, d);
-                match cat.code() {
+    const BATCH: usize = 10_000;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<(i64, i64, &'static str)>>();
+    let scan = async {
+        let tx = tx;
+        let mut facts_of_day = DayFacts::new(&cal, day);
+        let mut batch = Vec::with_capacity(BATCH);
+        let scanned = store_matters::for_each_running(&mut read, &running, None, |f| {
+            let facts = facts_of_day.facts(&f);
+            for cat in classify(&cal, &r.check, day, &facts) {
+                let crossing = facts.deadline.is_some_and(|d| match cat.code() {
                     "due_today" => true,
-                    "due_soon" => left == i64::from(r.check.due_soon_workdays),
-                    "overdue" => left == -1,
+                    "due_soon" => {
+                        cal.workdays_between(day, d) == i64::from(r.check.due_soon_workdays)
+                    }
+                    "overdue" => cal.workdays_between(day, d) == -1,
                     _ => false,
+                });
+                let item = (f.lead_unit_id, f.id, cat.code());
+                if crossing {
+                    fresh.push(item);
                 }
-            });
-            if crossing {
-                fresh.push((f.lead_unit_id, f.id, cat.code()));
+                items.push(item);
+                batch.push(item);
+                if batch.len() >= BATCH {
+                    // The receiver lives until the scan ends; a send cannot fail before.
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
             }
-            items.push((f.lead_unit_id, f.id, cat.code()));
+        })
+        .await;
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
         }
-    })
-    .await?;
+        scanned
+    };
+    let write = async {
+        while let Some(batch) = rx.recv().await {
+            store_cad::insert_items(&mut c, &key, &batch).await?;
+        }
+        Ok::<(), taizhang_store::StoreError>(())
+    };
+    let (scanned, written) = tokio::join!(scan, write);
+    scanned?;
+    written?;
     drop(read);
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        items = items.len(),
+        "daily check: scanned and inserted"
+    );
     for (_, _, cat) in &items {
         *summary.by_category.entry((*cat).to_owned()).or_default() += 1;
     }
     summary.items = items.len();
-    let mut c = app.store.begin().await?;
-    let key = day.to_string();
-    store_cad::clear_unconfirmed(&mut c, &key).await?;
-    store_cad::insert_items(&mut c, &key, &items).await?;
     crate::notify::on_daily_check(app, &mut c, &key, &items, &fresh).await?; // notify (issue 7)
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        fresh = fresh.len(),
+        "daily check: notified"
+    );
     let detail = format!("day={key} items={} {:?}", items.len(), summary.by_category);
     audit::append(
         app,
@@ -132,6 +212,10 @@ pub async fn run_daily_check(app: &App, who: &Caller, day: Date) -> AppResult<Da
     )
     .await?;
     c.commit().await?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "daily check: committed"
+    );
     Ok(summary)
 }
 
@@ -258,4 +342,70 @@ pub async fn daily_check_lines(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use jiff::ToSpan;
+
+    /// The per-day cache gives the same facts as asking each matter's cycle on its own, for
+    /// every cycle kind, across holidays (Spring Festival, National Day) and every `since`.
+    #[test]
+    fn day_facts_match_the_direct_computation() {
+        let cal = WorkCalendar::official();
+        let cycles = [
+            "weekly:1",
+            "weekly:5",
+            "weekly:7",
+            "monthly_day:5",
+            "monthly_day:28",
+            "monthly_workday:1",
+            "monthly_workday:5",
+            "none",
+        ];
+        let days = [
+            jiff::civil::date(2026, 2, 24),
+            jiff::civil::date(2026, 10, 9),
+            jiff::civil::date(2026, 11, 27),
+            jiff::civil::date(2025, 1, 6),
+        ];
+        for today in days {
+            let mut day = DayFacts::new(&cal, today);
+            for cycle in cycles {
+                for back in (0..120).step_by(3) {
+                    let since = today.checked_sub(back.days()).unwrap();
+                    for update in [
+                        None,
+                        Some(since),
+                        Some(today.checked_sub(2.days()).unwrap()),
+                    ] {
+                        let f = RunningFacts {
+                            id: 1,
+                            year: 2026,
+                            lead_unit_id: 1,
+                            status: "in_progress".into(),
+                            deadline: None,
+                            assigned_on: Some(since.to_string()),
+                            last_update_on: update.map(|d| d.to_string()),
+                            feedback_cycle: cycle.into(),
+                        };
+                        let want = FeedbackCycle::parse(cycle).ok().is_some_and(|c| {
+                            c != FeedbackCycle::None
+                                && c.last_due_on_or_before(&cal, since, today.yesterday().unwrap())
+                                    .is_some_and(|due| {
+                                        update.is_none_or(|u| u < window_start(c, due))
+                                    })
+                        });
+                        assert_eq!(
+                            day.facts(&f).last_report_due_missed,
+                            want,
+                            "today={today} cycle={cycle} since={since} update={update:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

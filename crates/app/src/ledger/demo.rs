@@ -415,6 +415,15 @@ async fn later(
             &format!("report={rid}"),
         )
         .await?;
+        // 佐证材料 on the latest report of some matters (several of 干部一处's).
+        if k + 1 == reports && (i.is_multiple_of(10) || i % 20 == 15 || i % 20 == 7) {
+            let at = start_of_day_ms(day) + 11 * 3_600_000 + 60_000;
+            let name =
+                super::attachments::demo_evidence(&mut ctx.c, m, rid, handler, at, i).await?;
+            let s = Some(S::InProgress);
+            ctx.event(id, day, Some(handler), "attachment_upload", s, s, &name)
+                .await?;
+        }
         m.latest_progress = body;
         m.last_update_on = Some(day.to_string());
         if m.progress.is_none() || status == S::InProgress {

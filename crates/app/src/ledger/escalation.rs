@@ -3,11 +3,12 @@
 //! review with an optional 回头看 date). The system proposes; a person issues.
 
 use jiff::civil::Date;
+use serde::Serialize;
 use taizhang_domain::calendar::WorkCalendar;
 use taizhang_domain::escalation::{self, EscalationFacts, EscalationStep, NoticeColor};
 use taizhang_domain::lifecycle::MatterStatus;
 use taizhang_domain::matter::{MatterTitle, Urgency};
-use taizhang_domain::policy::Action;
+use taizhang_domain::policy::{self, Action, ListScope, Target};
 use taizhang_store::escalation::{self as store_esc, BulletinRow, EffectRow, NoticeRow, UrgeRow};
 
 use super::matters::MatterView;
@@ -187,6 +188,67 @@ pub async fn answer_notice(app: &App, who: &Caller, notice_id: i64, reply: &str)
         .await
         .map_err(|_| AppError::rule("notice_answered", "该督办单已回复"))?;
     s.finish(app, who, "answer_notice", &notice.number).await
+}
+
+/// Whether `who` is the one to write the 书面回复 to notice `n` now: it is unanswered, the
+/// policy allows [`Action::AnswerNotice`] on the matter, and `who` belongs to the unit the notice
+/// was sent to (or a unit above it). The 督查室 may answer by policy (through the API), but its
+/// pages do not offer it a reply to its own notice.
+pub fn may_answer(who: &Caller, n: &NoticeRow, target: &Target) -> bool {
+    n.reply.is_none()
+        && who.decide(Action::AnswerNotice, Some(target)).is_allowed()
+        && (who.unit_id == n.unit_id || who.actor.subtree.contains(&n.unit_id))
+}
+
+/// A 督办单 on the 工作台, with its matter.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeskNotice {
+    #[serde(flatten)]
+    pub notice: NoticeRow,
+    pub matter_number: String,
+    pub matter_title: String,
+    pub can_answer: bool,
+}
+
+/// Days an answered 督办单 stays on the 工作台 (the 督查室 reads the replies there).
+pub const REPLIES_SHOWN_DAYS: i64 = 30;
+
+/// The 督办单 `who` sees on the 工作台: every unanswered one on a matter they may read (the
+/// lead unit answers from here), and the ones answered in the last [`REPLIES_SHOWN_DAYS`] days.
+pub async fn desk_notices(app: &App, who: &Caller) -> AppResult<Vec<DeskNotice>> {
+    let scope = if who.is_system() {
+        ListScope::All
+    } else {
+        policy::list_scope(&who.actor, Action::ViewMatter)
+    };
+    let units = match &scope {
+        ListScope::All => None,
+        ListScope::Units(u) => Some(u.as_slice()),
+        ListScope::Nothing => return Ok(Vec::new()),
+    };
+    let since = today(app)
+        .checked_sub(jiff::Span::new().days(REPLIES_SHOWN_DAYS))
+        .unwrap_or_else(|_| today(app));
+    let mut c = app.store.read().await?;
+    let rows = store_esc::notices_for_units(&mut c, units, &since.to_string(), 200).await?;
+    let mut out = Vec::new();
+    for n in rows {
+        let m = taizhang_store::matters::get(&mut c, n.matter_id).await?;
+        let target = super::target_of(&mut c, &m).await?;
+        if !who.decide(Action::ViewMatter, Some(&target)).is_allowed() {
+            continue;
+        }
+        out.push(DeskNotice {
+            can_answer: may_answer(who, &n, &target),
+            matter_number: m.number,
+            matter_title: m.title,
+            notice: n,
+        });
+        if out.len() >= 50 {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// A 通报 to issue.

@@ -68,6 +68,7 @@ pub async fn approve_matter(app: &App, who: &Caller, id: i64) -> AppResult<()> {
         let d = spec
             .resolve(&cal, today)
             .map_err(|e| domain_error("deadline", e))?;
+        super::submatters::check_deadline_fits(&mut s.c, &s.m, d).await?;
         s.m.deadline = Some(d.to_string());
         if s.m.original_deadline.is_none() {
             s.m.original_deadline = Some(d.to_string());
@@ -224,6 +225,7 @@ pub async fn decide_extension(
                 "延期后的时限须晚于原时限",
             ));
         }
+        super::submatters::check_deadline_fits(&mut s.c, &s.m, d).await?;
         ext.status = "approved".into();
         ext.new_deadline = Some(d.to_string());
         s.m.deadline = Some(d.to_string());
@@ -278,18 +280,13 @@ pub async fn report_completion(app: &App, who: &Caller, id: i64, basis: &str) ->
             "请填写办结依据",
         ));
     }
-    simple(
-        app,
-        who,
-        id,
-        Action::ReportCompletion,
-        Transition::ReportCompletion,
-        &basis,
-        |m, _| {
-            m.completion_note = basis.clone();
-        },
-    )
-    .await
+    // 子事项: a parent reports completion only once its sub-matters are done.
+    let mut s = open_step(app, who, id, Action::ReportCompletion).await?;
+    s.transit(Transition::ReportCompletion)?;
+    super::submatters::ensure_children_done(&mut s.c, id).await?;
+    s.m.completion_note = basis.clone();
+    s.finish(app, who, Transition::ReportCompletion.code(), &basis)
+        .await
 }
 
 /// 办结审核: approve (已办结) or 退回重办 with a reason.
@@ -362,6 +359,7 @@ pub async fn carry_over(app: &App, who: &Caller, id: i64, reason: &str) -> AppRe
     let mut s = open_step(app, who, id, Action::CloseYear).await?;
     let from = s.from;
     s.transit(Transition::CarryOver)?;
+    super::submatters::ensure_may_carry(&mut s.c, &s.m).await?;
     let pattern = NumberPattern::parse(&app.settings.matter_number_pattern)
         .map_err(|e| domain_error("number", e))?;
     let year = s.m.year + 1;
@@ -384,10 +382,24 @@ pub async fn carry_over(app: &App, who: &Caller, id: i64, reason: &str) -> AppRe
         .to_string();
     next.status = continued.as_str().into();
     next.carried_from_id = Some(id);
+    // A sub-matter carried on its own (its parent has ended) continues as a matter of its own.
+    next.parent_id = None;
     next.created_by = who.person_id;
     next.created_at = now;
     next.updated_at = now;
     let new_id = store_matters::insert(&mut s.c, &next).await?;
+    // 子事项: the unfinished sub-matters go along, under the new matter.
+    let kids = super::submatters::carry_children(
+        app,
+        &mut s.c,
+        who,
+        &s.m,
+        new_id,
+        &next.number,
+        year,
+        &reason,
+    )
+    .await?;
     for u in store_matters::assisting_units(&mut s.c, id).await? {
         store_matters::add_assisting_unit(&mut s.c, new_id, u).await?;
     }
@@ -418,7 +430,11 @@ pub async fn carry_over(app: &App, who: &Caller, id: i64, reason: &str) -> AppRe
         &note,
     )
     .await?;
-    let out_note = format!("结转至 {}：{reason}", next.number);
+    let mut out_note = format!("结转至 {}：{reason}", next.number);
+    if !kids.is_empty() {
+        let list: Vec<String> = kids.iter().map(|(o, n)| format!("{o}→{n}")).collect();
+        out_note.push_str(&format!("（子事项随之结转：{}）", list.join("、")));
+    }
     s.finish(app, who, "carry_over", &out_note).await?;
     Ok(new_id)
 }

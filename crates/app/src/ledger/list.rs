@@ -39,6 +39,10 @@ pub struct MatterQuery {
     pub page: u32,
     /// 1..=200, default 50.
     pub per_page: u32,
+    /// Only the 子事项 of this matter.
+    pub parent_id: Option<i64>,
+    /// Only top-level matters (no 子事项).
+    pub top_only: bool,
 }
 
 /// Sort keys the list accepts, and their SQL.
@@ -194,6 +198,13 @@ fn filter_clauses(w: &mut Where, q: &MatterQuery, today: &str) -> AppResult<()> 
         let d = parse_date("deadline_to", d)?;
         w.push(|n| format!("m.deadline <= ${n}"), Arg::Text(d.to_string()));
     }
+    // 子事项: both on the `matters_parent` index.
+    if let Some(p) = q.parent_id {
+        w.push(|n| format!("m.parent_id = ${n}"), Arg::Int(p));
+    }
+    if q.top_only {
+        w.sql.push("m.parent_id IS NULL".into());
+    }
     Ok(())
 }
 
@@ -211,7 +222,77 @@ pub async fn list_all_matters(
     Ok(list_inner(app, who, q, true).await?.rows)
 }
 
-async fn list_inner(app: &App, who: &Caller, q: &MatterQuery, all: bool) -> AppResult<MatterPage> {
+/// The ids of every matter [`list_all_matters`] would return, in list order, for reading the rows
+/// a chunk at a time ([`ListedIds::views`]): an export of any size never holds all the rows.
+pub async fn list_all_ids(app: &App, who: &Caller, q: &MatterQuery) -> AppResult<ListedIds> {
+    let (mut c, s) = list_sql(app, who, q).await?;
+    let (order, dir, where_sql) = (s.order, s.dir, &s.where_sql);
+    let sql =
+        format!("SELECT m.id FROM matters m WHERE {where_sql} ORDER BY {order} {dir}, m.id {dir}");
+    let ids = store_matters::query_ids(&mut c, sql, &s.w.args).await?;
+    Ok(ListedIds { ids, sql: s })
+}
+
+/// Ids in list order from [`list_all_ids`], with what reading their rows needs.
+pub struct ListedIds {
+    /// With a light filter, a superset: [`ListedIds::views`] applies the exact light.
+    pub ids: Vec<i64>,
+    sql: ListSql,
+}
+
+impl ListedIds {
+    /// The views of `ids` (a chunk of [`ListedIds::ids`]) in that order, read with the list's own
+    /// conditions (scope, labels, filters), so a matter that stopped matching since is left out,
+    /// and the exact light filter applied.
+    pub async fn views(
+        &self,
+        c: &mut taizhang_store::Conn,
+        ids: &[i64],
+    ) -> AppResult<Vec<MatterView>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let s = &self.sql;
+        // Integers formatted here, never user text.
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT {COLS} FROM matters m WHERE {} AND m.id IN ({})",
+            s.where_sql,
+            list.join(",")
+        );
+        let mut by_id: std::collections::HashMap<i64, store_matters::MatterRow> =
+            store_matters::query_rows(c, sql, &s.w.args)
+                .await?
+                .into_iter()
+                .map(|m| (m.id, m))
+                .collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| by_id.remove(id))
+            .map(|m| view(&s.cal, &s.r, s.today, m))
+            .filter(|v| s.light.is_none_or(|l| v.light == l))
+            .collect())
+    }
+}
+
+/// The list query for `who` and `q` without its paging: conditions, order, and what the views
+/// need (calendar, thresholds, today, the exact light filter).
+struct ListSql {
+    w: Where,
+    where_sql: String,
+    order: &'static str,
+    dir: &'static str,
+    light: Option<Light>,
+    cal: std::sync::Arc<taizhang_domain::calendar::WorkCalendar>,
+    r: super::LedgerRules,
+    today: jiff::civil::Date,
+}
+
+async fn list_sql(
+    app: &App,
+    who: &Caller,
+    q: &MatterQuery,
+) -> AppResult<(taizhang_store::Conn, ListSql)> {
     who.require(Action::ListMatters, None)?;
     let today = today(app);
     let mut w = Where {
@@ -229,8 +310,9 @@ async fn list_inner(app: &App, who: &Caller, q: &MatterQuery, all: bool) -> AppR
     };
     let mut c = app.store.read().await?;
     let cal = super::calendar::load_cached(app, &mut c).await?;
+    let r = super::thresholds::rules_in(app, &mut c).await?;
     if let Some(l) = light {
-        light_prefilter(&mut w, &cal, l, today);
+        light_prefilter(&mut w, &cal, &r, l, today);
     }
     let order = SORTS
         .iter()
@@ -238,18 +320,42 @@ async fn list_inner(app: &App, who: &Caller, q: &MatterQuery, all: bool) -> AppR
         .map(|(_, sql)| *sql)
         .ok_or_else(|| AppError::invalid("sort", "unknown_sort", "不支持的排序"))?;
     let dir = if q.desc { "DESC" } else { "ASC" };
+    let where_sql = if w.sql.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        w.sql.join(" AND ")
+    };
+    let s = ListSql {
+        w,
+        where_sql,
+        order,
+        dir,
+        light,
+        cal,
+        r,
+        today,
+    };
+    Ok((c, s))
+}
+
+async fn list_inner(app: &App, who: &Caller, q: &MatterQuery, all: bool) -> AppResult<MatterPage> {
+    let (mut c, s) = list_sql(app, who, q).await?;
+    let ListSql {
+        w,
+        where_sql,
+        order,
+        dir,
+        light,
+        cal,
+        r,
+        today,
+    } = s;
     let per_page = if q.per_page == 0 {
         50
     } else {
         q.per_page.min(200)
     };
     let page = q.page.max(1);
-    let where_sql = if w.sql.is_empty() {
-        "1 = 1".to_owned()
-    } else {
-        w.sql.join(" AND ")
-    };
-    let r = rules();
     let base = format!(
         "SELECT {COLS} FROM matters m WHERE {where_sql} ORDER BY {order} {dir}, m.id {dir}"
     );
@@ -321,10 +427,13 @@ const GREY: &[&str] = &[
 
 /// A superset of the matters that can show light `l` today, in SQL, so the exact (calendar-based)
 /// light is computed for a few rows instead of the whole ledger: red needs an overdue deadline or
-/// a reported progress (序时 lag); yellow needs a deadline within the window or a progress.
+/// a reported progress (序时 lag); yellow needs a deadline within the window or a progress. With
+/// thresholds per 任务来源 the window is the widest of any category, so the superset holds for
+/// every category and the exact light (with the matter's own row) decides afterwards.
 fn light_prefilter(
     w: &mut Where,
     cal: &taizhang_domain::calendar::WorkCalendar,
+    rules: &super::LedgerRules,
     l: Light,
     today: jiff::civil::Date,
 ) {
@@ -338,7 +447,7 @@ fn light_prefilter(
         Light::Grey => w.sql.push(format!("m.status IN ({})", list(GREY))),
         Light::Green => w.sql.push(format!("m.status NOT IN ({})", list(GREY))),
         Light::Red | Light::Yellow => {
-            let window = rules().light.yellow_within_workdays;
+            let window = rules.light.max_window();
             let edge = if l == Light::Red {
                 today
             } else {

@@ -18,9 +18,7 @@ use taizhang_store::ledger::{
 use taizhang_store::matters::{self as store_matters, MatterRow};
 use taizhang_store::{Conn, org};
 
-use super::{
-    LedgerRules, bounded, domain_error, parse_date, record_event, rules, status_of, today,
-};
+use super::{LedgerRules, bounded, domain_error, parse_date, record_event, status_of, today};
 use crate::audit::{self, Event};
 use crate::{App, AppError, AppResult, Caller};
 
@@ -92,6 +90,21 @@ impl NewMatter {
             milestones: Vec::new(),
         }
     }
+
+    /// A minimal 子事项 form under `parent_id`: 任务来源, 来源文件 and 牵头领导 are left empty so
+    /// they are inherited from the parent.
+    pub fn sub(
+        title: &str,
+        parent_id: i64,
+        lead_unit_id: i64,
+        deadline: DeadlineInput,
+    ) -> NewMatter {
+        NewMatter {
+            source_category: String::new(),
+            parent_id: Some(parent_id),
+            ..NewMatter::basic(title, lead_unit_id, deadline)
+        }
+    }
 }
 
 /// Refuse an unknown or retired unit (codes `unit_unknown`, `unit_retired`).
@@ -112,7 +125,7 @@ pub(crate) async fn ensure_live_unit(c: &mut Conn, field: &str, id: i64) -> AppR
 }
 
 /// Check a fixed deadline against today and the calendar's range.
-fn check_deadline(cal: &WorkCalendar, today: Date, d: Date) -> AppResult<()> {
+pub(crate) fn check_deadline(cal: &WorkCalendar, today: Date, d: Date) -> AppResult<()> {
     cal.next_workday_on_or_after(d)
         .map_err(|e| domain_error("deadline", e.into()))?;
     if d < today {
@@ -155,6 +168,12 @@ pub async fn create_matter_in(
     input: NewMatter,
     how: &CreateIn,
 ) -> AppResult<i64> {
+    let mut input = input;
+    // --- 子事项: a form with a parent is checked against it and inherits from it ---
+    let child_of = match input.parent_id {
+        Some(pid) => Some(super::submatters::prepare_child(app, c, who, pid, &mut input).await?),
+        None => None,
+    };
     let title = MatterTitle::parse(&input.title).map_err(|e| domain_error("title", e))?;
     let content = bounded("content", &input.content)?;
     let source = SourceCategory::parse(&input.source_category)
@@ -170,7 +189,9 @@ pub async fn create_matter_in(
         handler_ids: input.handler_ids.clone(),
         label,
     };
-    who.require(Action::CreateMatter, Some(&target))?;
+    if child_of.is_none() {
+        who.require(Action::CreateMatter, Some(&target))?;
+    }
     let cal = super::calendar::load(c).await?;
     let today = today(app);
     let (kind, n, deadline) = match &input.deadline {
@@ -190,7 +211,10 @@ pub async fn create_matter_in(
     }
     let pattern = NumberPattern::parse(&app.settings.matter_number_pattern)
         .map_err(|e| domain_error("number", e))?;
-    let year16 = how.year.unwrap_or(today.year());
+    let year16 = match &child_of {
+        Some(p) => i16::try_from(p.year).unwrap_or(today.year()),
+        None => how.year.unwrap_or(today.year()),
+    };
     let year = i64::from(year16);
     let seq = store_matters::next_seq(c, year).await?;
     let number = match &how.number {
@@ -306,7 +330,8 @@ pub fn view(cal: &WorkCalendar, rules: &LedgerRules, today: Date, row: MatterRow
     let start = super::stored_date(row.assigned_on.as_deref());
     let progress = row.progress.and_then(|p| u8::try_from(p).ok());
     let lit = status.map_or(Light::Grey, |s| {
-        light::light(cal, &rules.light, s, today, deadline, start, progress)
+        let r = rules.light.for_code(&row.source_category);
+        light::light(cal, &r, s, today, deadline, start, progress)
     });
     let running = status.is_some_and(|s| {
         s.is_running() && s != taizhang_domain::lifecycle::MatterStatus::CompletionPending
@@ -347,6 +372,10 @@ pub struct MatterDetail {
     pub effects: Vec<EffectRow>,
     /// 结转至: matters carried over from this one.
     pub carried_to: Vec<(i64, String)>,
+    /// 父事项, when this is a 子事项.
+    pub parent: Option<super::submatters::ParentRef>,
+    /// 子事项 (those within the reader's clearance), in number order, with their lights.
+    pub children: Vec<MatterView>,
     /// What the escalation ladder proposes today (a person decides).
     pub proposal: Option<EscalationStep>,
 }
@@ -373,7 +402,8 @@ pub async fn get_matter(app: &App, who: &Caller, id: i64) -> AppResult<MatterDet
     }
     let cal = super::calendar::load_cached(app, &mut c).await?;
     let today = today(app);
-    let r = rules();
+    let r = super::thresholds::rules_in(app, &mut c).await?;
+    let (parent, children) = super::submatters::family(&mut c, who, &m, &cal, &r, today).await?;
     let started = m.signed_on.is_some();
     let milestones = store_ledger::list_milestones(&mut c, id)
         .await?
@@ -400,6 +430,8 @@ pub async fn get_matter(app: &App, who: &Caller, id: i64) -> AppResult<MatterDet
         extensions: store_ledger::list_extensions(&mut c, id).await?,
         effects: store_esc::list_effects(&mut c, id).await?,
         carried_to: store_matters::carried_to(&mut c, id).await?,
+        parent,
+        children,
         urges,
         notices,
         proposal,

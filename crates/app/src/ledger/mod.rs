@@ -8,15 +8,20 @@
 //! Lights and days left are derived at read time from the calendar loaded once per request.
 
 pub mod actions;
+pub mod attachments;
 pub mod calendar;
 pub mod daily;
 pub mod demo;
+pub mod edit;
 pub mod escalation;
 pub mod flow;
 pub mod list;
 pub mod matters;
 pub mod monthly;
 pub mod progress;
+pub mod submatters;
+pub mod thresholds;
+pub mod views;
 pub mod weekly;
 pub mod year;
 
@@ -24,7 +29,7 @@ use jiff::civil::Date;
 use taizhang_domain::daily_check::CheckRules;
 use taizhang_domain::escalation::EscalationRules;
 use taizhang_domain::lifecycle::{self, MatterStatus, Transition};
-use taizhang_domain::light::LightRules;
+use taizhang_domain::light::LightTable;
 use taizhang_domain::matter::DomainError;
 use taizhang_domain::policy::{Action, Label, Target};
 use taizhang_store::Conn;
@@ -40,13 +45,14 @@ pub use matters::{MatterDetail, MatterView, NewMatter, create_matter, get_matter
 /// Thresholds of lights, the daily check and the escalation ladder (defaults of domain.md §2.3).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LedgerRules {
-    pub light: LightRules,
+    /// Light thresholds per 任务来源, with a default row (configured by the administrator).
+    pub light: LightTable,
     pub check: CheckRules,
     pub escalation: EscalationRules,
 }
 
-/// The rules in force. Per-category configuration comes with the settings page; until then
-/// the documented defaults apply everywhere.
+/// The documented defaults. Lights use the configured per-category thresholds instead: see
+/// [`thresholds::rules_in`] (the daily check and the escalation ladder keep these defaults).
 pub fn rules() -> LedgerRules {
     LedgerRules::default()
 }

@@ -16,7 +16,6 @@ use taizhang_store::matters::{self as store_matters, Arg, COLS};
 
 use super::escalation::{BulletinInput, issue_bulletin};
 use super::matters::view;
-use super::rules;
 use crate::audit::{self, Event};
 use crate::{App, AppError, AppResult, Caller};
 
@@ -86,7 +85,7 @@ pub async fn compute(app: &App, month: PeriodKey, as_of: Date) -> AppResult<Mont
         &[Arg::Int(year)],
     )
     .await?;
-    let r = rules();
+    let r = super::thresholds::rules_in(app, &mut c).await?;
     let mut s = MonthlySnapshot {
         month: month.to_string(),
         as_of: as_of.to_string(),

@@ -139,14 +139,34 @@ pub async fn review_progress(
         .await
 }
 
-/// Mark a 节点 of a matter done today.
+/// Whether 节点 can be marked done in this status (after 签收, until the matter is finished).
+pub fn milestones_open_in(status: MatterStatus) -> bool {
+    matches!(
+        status,
+        MatterStatus::InProgress
+            | MatterStatus::ExtensionPending
+            | MatterStatus::StopPending
+            | MatterStatus::CompletionPending
+    )
+}
+
+/// Mark a 节点 of a matter done today, with an optional note (说明). The timeline row names the
+/// 节点 (`标题` or `标题：说明`) and who marked it.
 pub async fn complete_milestone(
     app: &App,
     who: &Caller,
     id: i64,
     milestone_id: i64,
+    note: &str,
 ) -> AppResult<()> {
+    let note = bounded("note", note)?;
     let mut s = open_step(app, who, id, Action::ReportProgress).await?;
+    if !milestones_open_in(s.from) {
+        return Err(AppError::rule(
+            "transition",
+            format!("事项处于「{}」状态，不能完成节点", s.from.label_zh()),
+        ));
+    }
     let ms = store_ledger::list_milestones(&mut s.c, id)
         .await?
         .into_iter()
@@ -158,5 +178,10 @@ pub async fn complete_milestone(
     let today = today(app);
     store_ledger::set_milestone_done(&mut s.c, milestone_id, Some(&today.to_string())).await?;
     s.m.last_update_on = Some(today.to_string());
-    s.finish(app, who, "milestone_done", &ms.title).await
+    let event_note = if note.is_empty() {
+        ms.title.clone()
+    } else {
+        format!("{}：{note}", ms.title)
+    };
+    s.finish(app, who, "milestone_done", &event_note).await
 }

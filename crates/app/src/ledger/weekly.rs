@@ -13,9 +13,9 @@ use taizhang_store::cadences::{self as store_cad, WeeklyRow};
 use taizhang_store::ledger as store_ledger;
 use taizhang_store::matters::{self as store_matters, Arg, COLS, MatterRow, placeholders};
 
+use super::bounded;
 use super::list::HELD;
 use super::matters::view;
-use super::{bounded, rules};
 use crate::audit::{self, Event};
 use crate::{App, AppError, AppResult, Caller};
 
@@ -101,7 +101,7 @@ pub async fn week_facts(app: &App, week: PeriodKey, as_of: Date) -> AppResult<Ve
         HELD.iter().map(|s| Arg::Text((*s).into())).collect(),
     )
     .await?;
-    let r = rules();
+    let r = super::thresholds::rules_in(app, &mut c).await?;
     let week_key = week.to_string();
     let mut per: BTreeMap<i64, WeeklyFacts> = BTreeMap::new();
     fn slot<'a>(

@@ -57,6 +57,79 @@ pub async fn open_matters_of_year(app: &App, who: &Caller, year: i64) -> AppResu
         .collect())
 }
 
+/// The steps of the 年度归零 page: what ends a matter in its year (办结, 中止, 结转).
+pub const YEAR_STEPS: &[&str] = &[
+    "report_completion",
+    "review_completion",
+    "close_out",
+    "request_stop",
+    "decide_stop",
+    "carry_over",
+];
+
+/// An open matter of the year with the steps towards zero `who` may take on it now.
+#[derive(Debug, Clone)]
+pub struct OpenMatter {
+    pub row: MatterRow,
+    pub steps: Vec<&'static super::actions::MatterAction>,
+}
+
+/// [`open_matters_of_year`] with, for each, the [`YEAR_STEPS`] `who` may take now (none for
+/// read-only roles, whose targets are then not even loaded).
+pub async fn open_matters_with_steps(
+    app: &App,
+    who: &Caller,
+    year: i64,
+) -> AppResult<Vec<OpenMatter>> {
+    let rows = open_matters_of_year(app, who, year).await?;
+    let steps: Vec<&'static super::actions::MatterAction> = YEAR_STEPS
+        .iter()
+        .filter_map(|c| super::actions::find(c))
+        .collect();
+    let may_act = who.is_system()
+        || steps.iter().any(|a| {
+            taizhang_domain::policy::list_scope(&who.actor, a.policy)
+                != taizhang_domain::policy::ListScope::Nothing
+        });
+    let mut c = app.store.read().await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut offered = Vec::new();
+        if may_act && let Some(status) = MatterStatus::parse(&row.status) {
+            let target = super::target_of(&mut c, &row).await?;
+            offered = steps
+                .iter()
+                .copied()
+                .filter(|a| a.offered_on(who, status, &target))
+                .collect();
+        }
+        out.push(OpenMatter {
+            row,
+            steps: offered,
+        });
+    }
+    Ok(out)
+}
+
+/// The matters of `year` carried over so far: (old id, old number, new id, new number).
+pub async fn carried_of_year(
+    app: &App,
+    who: &Caller,
+    year: i64,
+) -> AppResult<Vec<(i64, String, i64, String)>> {
+    who.require(Action::ViewReports, None)?;
+    let mut c = app.store.read().await?;
+    let mut out = Vec::new();
+    for m in year_rows(&mut c, year).await? {
+        if m.status == MatterStatus::CarriedOver.as_str() {
+            for (new_id, number) in store_matters::carried_to(&mut c, m.id).await? {
+                out.push((m.id, m.number.clone(), new_id, number));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Close `year`: refused (`year_open`, listing the numbers) while any matter is open.
 pub async fn close_year(app: &App, who: &Caller, year: i64) -> AppResult<YearReport> {
     who.require(Action::CloseYear, None)?;

@@ -129,6 +129,7 @@ pub async fn import_ledger_with_progress(
                 .map(|s| (s.name.clone(), s.year))
                 .collect(),
             default_year: opts.year,
+            ahead: Default::default(),
         };
         plan::plan_all(&mut c, &mut ctx, &parsed, &mut report_progress).await?
     };

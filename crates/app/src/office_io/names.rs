@@ -22,6 +22,28 @@ pub(crate) struct Directory {
     people: Vec<(i64, String)>,
     unit_names: std::collections::HashMap<i64, String>,
     person_names: std::collections::HashMap<i64, String>,
+    /// The same candidates by normalized name, built once: a row's exact match is one hash
+    /// lookup instead of normalizing every unit and person again (10,000 rows against 5,000
+    /// units and 20,000 people spent 16 s there).
+    unit_index: Index,
+    leader_index: Index,
+    people_index: Index,
+}
+
+/// Candidates `(id, name as stored)` by normalized name.
+#[derive(Default)]
+struct Index(std::collections::HashMap<String, Vec<(i64, String)>>);
+
+impl Index {
+    fn of(candidates: &[(i64, String)]) -> Index {
+        let mut map: std::collections::HashMap<String, Vec<(i64, String)>> = Default::default();
+        for (id, n) in candidates {
+            map.entry(normalize_name(n))
+                .or_default()
+                .push((*id, n.clone()));
+        }
+        Index(map)
+    }
 }
 
 impl Directory {
@@ -33,6 +55,9 @@ impl Directory {
             people: Vec::new(),
             unit_names: Default::default(),
             person_names: Default::default(),
+            unit_index: Index::default(),
+            leader_index: Index::default(),
+            people_index: Index::default(),
         };
         for u in org::list_units(c).await? {
             d.unit_names.insert(u.id, u.name.clone());
@@ -62,6 +87,9 @@ impl Directory {
             }
             d.people.push((p.id, p.display_name));
         }
+        d.unit_index = Index::of(&d.units);
+        d.leader_index = Index::of(&d.leaders);
+        d.people_index = Index::of(&d.people);
         Ok(d)
     }
 
@@ -76,7 +104,7 @@ impl Directory {
     /// A unit by name; `Err` is the Chinese reason (retired, unknown, near misses).
     pub fn unit(&self, what: &str, name: &str) -> Result<i64, String> {
         let wanted = normalize_name(name);
-        match resolve(&wanted, &self.units) {
+        match resolve(&wanted, &self.unit_index, &self.units) {
             Resolved::One(id) => Ok(id),
             Resolved::Many(names) => Err(format!(
                 "{what}「{name}」对应多个单位（{}），请写全称",
@@ -96,10 +124,10 @@ impl Directory {
     /// A leader by name: among 部领导 first, then among everybody.
     pub fn leader(&self, name: &str) -> Result<i64, String> {
         let wanted = normalize_name(name);
-        let first = resolve(&wanted, &self.leaders);
+        let first = resolve(&wanted, &self.leader_index, &self.leaders);
         let r = match first {
             Resolved::One(_) | Resolved::Many(_) => first,
-            _ => resolve(&wanted, &self.people),
+            _ => resolve(&wanted, &self.people_index, &self.people),
         };
         match r {
             Resolved::One(id) => Ok(id),
@@ -124,15 +152,15 @@ enum Resolved {
 }
 
 /// Exact (one id, possibly under two spellings) or suggestions, deduplicated by id.
-fn resolve(wanted: &str, candidates: &[(i64, String)]) -> Resolved {
+fn resolve(wanted: &str, index: &Index, candidates: &[(i64, String)]) -> Resolved {
     if wanted.is_empty() {
         return Resolved::Nothing;
     }
-    let mut exact: Vec<(i64, &str)> = candidates
-        .iter()
-        .filter(|(_, n)| normalize_name(n) == wanted)
-        .map(|(id, n)| (*id, n.as_str()))
-        .collect();
+    let mut exact: Vec<(i64, &str)> = index
+        .0
+        .get(wanted)
+        .map(|v| v.iter().map(|(id, n)| (*id, n.as_str())).collect())
+        .unwrap_or_default();
     exact.sort_unstable();
     exact.dedup_by_key(|(id, _)| *id);
     match exact.as_slice() {

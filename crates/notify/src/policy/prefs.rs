@@ -56,11 +56,24 @@ impl Default for Preferences {
 pub struct PreferenceOverrides {
     #[serde(default)]
     pub channels: BTreeMap<EventKind, BTreeSet<Channel>>,
-    /// `Some(None)` switches quiet hours off.
-    #[serde(default)]
+    /// `Some(None)` switches quiet hours off (stored as `null`; an absent field inherits).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quiet_hours: Option<Option<QuietHours>>,
     #[serde(default)]
     pub daily_digest: Option<bool>,
+}
+
+/// A field that is present — even as `null` — is `Some`: `null` means "off", not "inherit".
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl Preferences {
@@ -153,6 +166,23 @@ mod tests {
         assert!(prefs.defers_to_digest(EventKind::DueSoon, Channel::Email));
         assert!(!prefs.defers_to_digest(EventKind::Overdue, Channel::Email));
         assert!(!prefs.defers_to_digest(EventKind::DueSoon, Channel::Inbox));
+    }
+
+    #[test]
+    fn switching_quiet_hours_off_survives_a_round_trip_through_json() {
+        let off = PreferenceOverrides {
+            quiet_hours: Some(None),
+            ..PreferenceOverrides::default()
+        };
+        let json = serde_json::to_string(&off).unwrap();
+        assert_eq!(
+            serde_json::from_str::<PreferenceOverrides>(&json).unwrap(),
+            off
+        );
+        let inherit: PreferenceOverrides = serde_json::from_str("{}").unwrap();
+        assert_eq!(inherit.quiet_hours, None);
+        let json = serde_json::to_string(&inherit).unwrap();
+        assert!(!json.contains("quiet_hours"), "{json}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Ledger export: the standard 督办事项台账 as `.xlsx` ([`write_ledger_xlsx`], constant-memory
-//! writer, one sheet per year) and `.csv` with a UTF-8 BOM ([`write_ledger_csv`]). Every text
-//! cell that a spreadsheet could read as a formula is neutralized, headers included.
+//! Ledger export: the standard 督办事项台账 as `.xlsx` (one sheet per year) and `.csv` with a
+//! UTF-8 BOM. Both stream: [`LedgerXlsxWriter`] and [`LedgerCsvWriter`] take one row at a time
+//! and keep none, so a ledger of any size exports in constant memory; [`write_ledger_xlsx`],
+//! [`write_ledger_sheets_xlsx`] and [`write_ledger_csv`] write a slice of rows through them.
+//! Every text cell that a spreadsheet could read as a formula is neutralized, headers included.
 
 mod csv_out;
 mod xlsx;
@@ -10,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use taizhang_domain::feedback::FeedbackCycle;
 use taizhang_domain::light::Light;
 
-pub use csv_out::write_ledger_csv;
-pub use xlsx::{write_ledger_sheets_xlsx, write_ledger_xlsx};
+pub use csv_out::{LedgerCsvWriter, write_ledger_csv};
+pub use xlsx::{LedgerXlsxWriter, SheetId, write_ledger_sheets_xlsx, write_ledger_xlsx};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,11 +1,15 @@
 //! The 督办事项台账 workbook: merged title row, subtitle (填报单位, 导出时间), two-level header,
 //! frozen panes, widths, wrapped text, the light as a fill, auto-filter, and A4 landscape print
-//! setup with the header rows repeated, page numbers and fit to width. Sheets use the
-//! constant-memory mode, so rows are streamed to a temporary file in order and memory stays
-//! flat for 100,000 rows.
+//! setup with the header rows repeated, page numbers and fit to width.
+//!
+//! [`LedgerXlsxWriter`] streams: every sheet is a constant-memory sheet, each pushed row goes
+//! straight to that sheet's temporary file, and nothing of a row is kept once it is written, so
+//! memory stays flat whatever the number of rows. Sheets are created on their first row (one per
+//! year) and put in year order when the workbook is finished.
 
-use std::collections::BTreeMap;
-use std::io::{Seek, Write};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
 
 use rust_xlsxwriter::{
     Color, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
@@ -18,52 +22,167 @@ use super::{
 };
 use crate::text::is_formula_like;
 
-/// Writes one sheet per year (`2026年`), titled `{year}年度{meta.title}`.
-pub fn write_ledger_xlsx<W: Write + Seek + Send>(
+/// Writes one sheet per year (`2026年`), titled `{year}年度{meta.title}`, sheets in year order.
+pub fn write_ledger_xlsx<W: Write + Send>(
     rows: &[LedgerRow],
     meta: &LedgerMeta,
     out: W,
 ) -> Result<(), ExportError> {
-    let mut by_year: BTreeMap<i16, Vec<LedgerRow>> = BTreeMap::new();
+    let mut w = LedgerXlsxWriter::new(meta);
     for r in rows {
-        by_year.entry(r.year).or_default().push(r.clone());
+        w.push(r)?;
     }
-    let sheets: Vec<LedgerSheet> = by_year
-        .into_iter()
-        .map(|(year, rows)| LedgerSheet {
-            name: format!("{year}年"),
-            title: format!("{year}年度{}", meta.title),
-            rows,
-        })
-        .collect();
-    write_ledger_sheets_xlsx(&sheets, meta, out)
+    w.finish(out)
 }
 
 /// Writes the given sheets (one per year or per filter). An empty list writes one empty sheet.
-pub fn write_ledger_sheets_xlsx<W: Write + Seek + Send>(
+pub fn write_ledger_sheets_xlsx<W: Write + Send>(
     sheets: &[LedgerSheet],
     meta: &LedgerMeta,
     out: W,
 ) -> Result<(), ExportError> {
-    let mut book = Workbook::new();
-    let styles = Styles::new();
-    let empty = [LedgerSheet {
-        name: "台账".into(),
-        title: meta.title.clone(),
-        rows: Vec::new(),
-    }];
-    let sheets = if sheets.is_empty() {
-        &empty[..]
-    } else {
-        sheets
-    };
+    let mut w = LedgerXlsxWriter::new(meta);
     for s in sheets {
-        let ws = book.add_worksheet_with_constant_memory()?;
-        ws.set_name(sheet_name(&s.name))?;
-        write_sheet(ws, s, meta, &styles)?;
+        let id = w.add_sheet(&s.name, &s.title)?;
+        for r in &s.rows {
+            w.push_to(id, r)?;
+        }
     }
-    book.save_to_writer(out)?;
-    Ok(())
+    w.finish(out)
+}
+
+/// A sheet of a [`LedgerXlsxWriter`], from [`LedgerXlsxWriter::add_sheet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SheetId(usize);
+
+/// What the writer remembers of a sheet: its year (year sheets are ordered by it) and the next
+/// row to write. Rows themselves are never kept.
+struct SheetState {
+    year: Option<i16>,
+    next_row: u32,
+}
+
+/// The ledger workbook written row by row in constant memory.
+///
+/// ```no_run
+/// # use taizhang_office::export::{LedgerXlsxWriter, LedgerMeta, LedgerRow};
+/// # fn rows() -> Vec<LedgerRow> { Vec::new() }
+/// # let meta = LedgerMeta { title: "督办事项台账".into(), reporting_unit: String::new(), exported_at: String::new() };
+/// let mut w = LedgerXlsxWriter::new(&meta);
+/// for r in rows() {
+///     w.push(&r)?; // to the sheet of r.year, created on its first row
+/// }
+/// w.finish(std::fs::File::create("台账.xlsx")?)?;
+/// # Ok::<(), taizhang_office::ExportError>(())
+/// ```
+pub struct LedgerXlsxWriter {
+    book: Workbook,
+    styles: Styles,
+    meta: LedgerMeta,
+    sheets: Vec<SheetState>,
+    by_year: HashMap<i16, usize>,
+    rows: u64,
+}
+
+impl LedgerXlsxWriter {
+    /// A workbook with no sheet yet; sheet data goes to temporary files in the system's
+    /// temporary directory.
+    pub fn new(meta: &LedgerMeta) -> Self {
+        Self {
+            book: Workbook::new(),
+            styles: Styles::new(),
+            meta: meta.clone(),
+            sheets: Vec::new(),
+            by_year: HashMap::new(),
+            rows: 0,
+        }
+    }
+
+    /// Keep the sheets' temporary files in `dir` instead of the system's temporary directory.
+    pub fn set_tempdir(&mut self, dir: &Path) -> Result<(), ExportError> {
+        self.book.set_tempdir(dir)?;
+        Ok(())
+    }
+
+    /// Appends `row` to the sheet of its year (`2026年`, titled `{year}年度{meta.title}`),
+    /// creating that sheet on the year's first row.
+    pub fn push(&mut self, row: &LedgerRow) -> Result<(), ExportError> {
+        let id = match self.by_year.get(&row.year) {
+            Some(i) => SheetId(*i),
+            None => {
+                let name = format!("{}年", row.year);
+                let title = format!("{}年度{}", row.year, self.meta.title);
+                let id = self.new_sheet(&name, &title, Some(row.year))?;
+                self.by_year.insert(row.year, id.0);
+                id
+            }
+        };
+        self.push_to(id, row)
+    }
+
+    /// A named sheet with its own title row (sheets by filter rather than by year). Named
+    /// sheets come after the year sheets, in the order they were added.
+    pub fn add_sheet(&mut self, name: &str, title: &str) -> Result<SheetId, ExportError> {
+        self.new_sheet(name, title, None)
+    }
+
+    /// Appends `row` to `sheet`.
+    pub fn push_to(&mut self, sheet: SheetId, row: &LedgerRow) -> Result<(), ExportError> {
+        let state = &mut self.sheets[sheet.0];
+        let r = state.next_row;
+        state.next_row += 1;
+        let ws = self.book.worksheet_from_index(sheet.0)?;
+        write_row(ws, r, row, &self.styles)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Rows written so far, over all sheets.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Sets each sheet's auto-filter over its rows, orders the sheets (years ascending, then
+    /// named sheets) and writes the workbook to `out`. A workbook without any row gets one
+    /// empty sheet titled `meta.title`.
+    pub fn finish<W: Write + Send>(mut self, out: W) -> Result<(), ExportError> {
+        if self.sheets.is_empty() {
+            let title = self.meta.title.clone();
+            self.new_sheet("台账", &title, None)?;
+        }
+        let last_col = (headers().len() - 1) as u16;
+        for (i, state) in self.sheets.iter().enumerate() {
+            let last_row = state.next_row.max(FIRST_DATA + 1) - 1;
+            let ws = self.book.worksheet_from_index(i)?;
+            ws.autofilter(HEADER_TOP + 1, 0, last_row, last_col)?;
+        }
+        // Sheets were created in the order their first row came; put the years in order.
+        let mut keyed: Vec<((u8, i16), Worksheet)> = std::mem::take(self.book.worksheets_mut())
+            .into_iter()
+            .zip(&self.sheets)
+            .map(|(ws, st)| (st.year.map_or((1, 0), |y| (0, y)), ws))
+            .collect();
+        keyed.sort_by_key(|(k, _)| *k);
+        *self.book.worksheets_mut() = keyed.into_iter().map(|(_, ws)| ws).collect();
+        self.book.save_to_writer(out)?;
+        Ok(())
+    }
+
+    fn new_sheet(
+        &mut self,
+        name: &str,
+        title: &str,
+        year: Option<i16>,
+    ) -> Result<SheetId, ExportError> {
+        let ws = self.book.add_worksheet_with_constant_memory()?;
+        ws.set_name(sheet_name(name))?;
+        write_head(ws, title, &self.meta, &self.styles)?;
+        self.sheets.push(SheetState {
+            year,
+            next_row: FIRST_DATA,
+        });
+        Ok(SheetId(self.sheets.len() - 1))
+    }
 }
 
 /// Excel sheet names: ≤ 31 characters, none of `[]:*?/\`.
@@ -156,9 +275,11 @@ fn text(
 const HEADER_TOP: u32 = 2;
 const FIRST_DATA: u32 = 4;
 
-fn write_sheet(
+/// Everything of a sheet but its rows and auto-filter: widths, title, subtitle, the two-level
+/// header, frozen panes and the print setup.
+fn write_head(
     ws: &mut Worksheet,
-    sheet: &LedgerSheet,
+    title: &str,
     meta: &LedgerMeta,
     s: &Styles,
 ) -> Result<(), ExportError> {
@@ -168,7 +289,7 @@ fn write_sheet(
         ws.set_column_width(i as u16, *width)?;
     }
     ws.set_row_height(0, 36)?;
-    ws.merge_range(0, 0, 0, last_col, &sheet.title, &s.title)?;
+    ws.merge_range(0, 0, 0, last_col, title, &s.title)?;
     let subtitle = format!(
         "填报单位：{}\u{3000}\u{3000}导出时间：{}",
         meta.reporting_unit, meta.exported_at
@@ -197,14 +318,7 @@ fn write_sheet(
             c += 1;
         }
     }
-    let mut r = FIRST_DATA;
-    for row in &sheet.rows {
-        write_row(ws, r, row, s)?;
-        r += 1;
-    }
-    let last_row = r.max(FIRST_DATA + 1) - 1;
     ws.set_freeze_panes(FIRST_DATA, 3)?;
-    ws.autofilter(HEADER_TOP + 1, 0, last_row, last_col)?;
     ws.set_paper_size(9);
     ws.set_landscape();
     ws.set_repeat_rows(HEADER_TOP, HEADER_TOP + 1)?;

@@ -247,3 +247,73 @@ fn a_large_export_streams_in_constant_memory_mode_and_reads_back_complete() {
     assert_eq!(p.matters.len(), 5_000);
     assert_eq!(p.summary().milestones, 10_000);
 }
+
+#[test]
+fn the_streaming_writers_put_interleaved_years_on_sheets_in_year_order_rows_in_push_order() {
+    use taizhang_office::{LedgerCsvWriter, LedgerXlsxWriter};
+
+    let base = sample_rows().remove(0);
+    let rows: Vec<LedgerRow> = [2026, 2025, 2026, 2024, 2025, 2026]
+        .into_iter()
+        .enumerate()
+        .map(|(i, year)| LedgerRow {
+            year,
+            seq: i as u32 + 1,
+            number: format!("DB-{year}-{i:03}"),
+            title: format!("事项{i}"),
+            ..base.clone()
+        })
+        .collect();
+    let mut w = LedgerXlsxWriter::new(&meta());
+    for r in &rows {
+        w.push(r).unwrap();
+    }
+    assert_eq!(w.rows(), 6);
+    let mut buf = Cursor::new(Vec::new());
+    w.finish(&mut buf).unwrap();
+    let bytes = buf.into_inner();
+    // Same bytes as the slice form, which writes through the same writer.
+    assert_eq!(part(&bytes, "xl/worksheets/sheet1.xml"), {
+        let b = export_xlsx(&rows);
+        part(&b, "xl/worksheets/sheet1.xml")
+    });
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names(), vec!["2024年", "2025年", "2026年"]);
+    for (sheet, want) in [
+        ("2024年", vec!["DB-2024-003"]),
+        ("2025年", vec!["DB-2025-001", "DB-2025-004"]),
+        ("2026年", vec!["DB-2026-000", "DB-2026-002", "DB-2026-005"]),
+    ] {
+        let range = book.worksheet_range(sheet).unwrap();
+        let title = format!("{sheet}度督办事项台账");
+        assert_eq!(range.get_value((0, 0)), Some(&Data::String(title)));
+        let got: Vec<String> = range.rows().skip(4).map(|r| r[1].to_string()).collect();
+        assert_eq!(got, want, "{sheet}");
+    }
+    // Each sheet's auto-filter ends at its own last row.
+    assert!(part(&bytes, "xl/worksheets/sheet1.xml").contains("<autoFilter ref=\"A4:R5\""));
+    assert!(part(&bytes, "xl/worksheets/sheet3.xml").contains("<autoFilter ref=\"A4:R7\""));
+
+    let mut c = LedgerCsvWriter::new(Vec::new()).unwrap();
+    for r in &rows {
+        c.push(r).unwrap();
+    }
+    assert_eq!(c.rows(), 6);
+    let streamed = c.finish().unwrap();
+    let mut whole = Vec::new();
+    write_ledger_csv(&rows, &mut whole).unwrap();
+    assert_eq!(streamed, whole);
+}
+
+#[test]
+fn an_empty_export_is_one_empty_sheet_titled_with_the_ledger_title() {
+    let bytes = export_xlsx(&[]);
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names(), vec!["台账"]);
+    let range = book.worksheet_range("台账").unwrap();
+    assert_eq!(
+        range.get_value((0, 0)),
+        Some(&Data::String("督办事项台账".into()))
+    );
+    assert!(part(&bytes, "xl/worksheets/sheet1.xml").contains("<autoFilter ref=\"A4:R5\""));
+}

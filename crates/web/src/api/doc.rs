@@ -11,7 +11,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::extract::header_value;
-use super::{cadence, directory, matters, steps, types};
+use super::{
+    attachments, cadence, directory, matter_edit, matters, notify, steps, thresholds, types,
+};
 
 struct Bearer;
 
@@ -46,6 +48,11 @@ impl Modify for Bearer {
         cadence::add_workdays,
         directory::list_units, directory::list_people,
         directory::inbox, directory::inbox_count, directory::inbox_read,
+        notify::list_targets, notify::create_target, notify::get_target, notify::update_target,
+        notify::delete_target, notify::test_target, notify::my_prefs, notify::put_my_prefs,
+        notify::deliveries,
+        attachments::list, attachments::upload, attachments::download, attachments::remove,
+        matter_edit::patch_matter, thresholds::get_thresholds, thresholds::put_thresholds,
     ),
     components(schemas(types::ErrorBody, types::ApiError))
 )]

@@ -52,6 +52,10 @@ pub struct ListParams {
     cursor: Option<String>,
     /// Add `total` (the number of matching matters).
     with_total: Option<bool>,
+    /// Only the 子事项 of this matter.
+    parent: Option<i64>,
+    /// Only top-level matters (no 子事项).
+    top_only: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -62,8 +66,19 @@ struct Cursor {
 
 fn fingerprint(p: &ListParams, limit: i64) -> String {
     let s = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{limit}",
-        p.status, p.light, p.overdue, p.unit, p.leader, p.source, p.q, p.year, p.due_before, p.sort
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{limit}|{:?}|{:?}",
+        p.status,
+        p.light,
+        p.overdue,
+        p.unit,
+        p.leader,
+        p.source,
+        p.q,
+        p.year,
+        p.due_before,
+        p.sort,
+        p.parent,
+        p.top_only
     );
     hex::encode(&Sha256::digest(s.as_bytes())[..8])
 }
@@ -119,6 +134,8 @@ fn to_query(p: &ListParams, limit: i64, offset: i64) -> Result<MatterQuery, AppE
         desc,
         page: u32::try_from(offset / limit + 1).unwrap_or(u32::MAX),
         per_page: u32::try_from(limit).unwrap_or(50),
+        parent_id: p.parent,
+        top_only: p.top_only.unwrap_or(false),
         ..Default::default()
     })
 }
@@ -185,7 +202,11 @@ fn new_matter(b: NewMatterIn) -> Result<NewMatter, AppError> {
             ));
         }
     };
-    let mut m = NewMatter::basic(&b.title, b.lead_unit_id, deadline);
+    let mut m = match b.parent_id {
+        // A 子事项 inherits 任务来源 (and 来源文件, 牵头领导) unless given.
+        Some(p) => NewMatter::sub(&b.title, p, b.lead_unit_id, deadline),
+        None => NewMatter::basic(&b.title, b.lead_unit_id, deadline),
+    };
     m.content = b.content;
     if let Some(s) = b.source_category {
         m.source_category = s;
@@ -289,6 +310,12 @@ pub fn detail_out(who: &Caller, d: MatterDetail) -> MatterDetailOut {
         notices: arr(&d.notices),
         effects: arr(&d.effects),
         actions,
+        parent: d.parent.map(|p| super::types::ParentOut {
+            id: p.id,
+            number: p.number,
+            title: p.title,
+        }),
+        children: d.children.into_iter().map(MatterOut::from).collect(),
         timeline: d.events.into_iter().map(TimelineEvent::from).collect(),
         matter: MatterOut::from(d.matter),
     }

@@ -2,12 +2,16 @@
 //! stable codes. Handlers extract (typed, size-limited, never a 5xx on bad input), call the same
 //! use case as the pages, and render JSON. The OpenAPI description is generated from them.
 
+pub mod attachments;
 pub mod cadence;
 pub mod directory;
 pub mod doc;
 pub mod extract;
+pub mod matter_edit;
 pub mod matters;
+pub mod notify;
 pub mod steps;
+pub mod thresholds;
 pub mod types;
 
 use axum::Json;

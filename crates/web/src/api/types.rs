@@ -168,6 +168,18 @@ pub struct MatterDetailOut {
     pub effects: Vec<Value>,
     /// Step codes `who` may take now.
     pub actions: Vec<String>,
+    /// 父事项 of a 子事项 (`title` only when the caller may open it).
+    pub parent: Option<ParentOut>,
+    /// 子事项 within the caller's clearance, in number order, with their lights.
+    pub children: Vec<MatterOut>,
+}
+
+/// The parent of a 子事项.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParentOut {
+    pub id: i64,
+    pub number: String,
+    pub title: Option<String>,
 }
 
 /// The result of a step: the id it created (report, extension, notice…) if any.
@@ -223,6 +235,8 @@ pub struct NewMatterIn {
     pub feedback_cycle: Option<String>,
     #[serde(default)]
     pub label: Option<String>,
+    /// Create a 子事项 of this running matter: year, 任务来源, 来源文件 and 牵头领导 are inherited
+    /// unless given; the deadline may not be later than the parent's; two levels at most.
     #[serde(default)]
     pub parent_id: Option<i64>,
     #[serde(default)]

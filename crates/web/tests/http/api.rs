@@ -397,7 +397,7 @@ async fn the_inspector_is_refused_on_every_api_write() {
             e.is_write() && e.path.starts_with("/api/v1/") && e.path != "/api/v1/auth/login"
         }) {
             let path = e.path.replace("{id}", "1");
-            let r = call(&mut b, Method::POST, &path, &tok, Some("{}"), &[]).await;
+            let r = call(&mut b, e.method.clone(), &path, &tok, Some("{}"), &[]).await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
             assert_eq!(code_of(&r), "forbidden");
         }

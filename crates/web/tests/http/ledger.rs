@@ -95,16 +95,22 @@ async fn the_buttons_shown_match_the_state_and_the_role() {
     let id = matter_of_unit_one(&t, "按钮与状态一致事项", false).await;
     let path = format!("/matters/{id}");
     let mut ducha = t.login("ducha").await;
-    assert_eq!(offered(&ducha.get(&path).await.body), ["submit"]);
+    assert_eq!(
+        offered(&ducha.get(&path).await.body),
+        ["submit", "carry_over", "edit"]
+    );
     let mut head = t.login("chuzhang1").await;
     assert!(offered(&head.get(&path).await.body).is_empty());
     let r = ducha.post_csrf(&format!("{path}/act/submit"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(offered(&ducha.get(&path).await.body), ["approve", "reject"]);
+    assert_eq!(
+        offered(&ducha.get(&path).await.body),
+        ["approve", "reject", "carry_over", "edit"]
+    );
     let r = ducha.post_csrf(&format!("{path}/act/approve"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let shown = offered(&head.get(&path).await.body);
-    assert_eq!(shown, ["sign_for", "return_assignment"]);
+    assert_eq!(shown, ["sign_for", "return_assignment", "new_sub"]);
     let r = head.post_csrf(&format!("{path}/act/sign_for"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let shown = offered(&head.get(&path).await.body);
@@ -114,7 +120,8 @@ async fn the_buttons_shown_match_the_state_and_the_role() {
             "report_progress",
             "request_extension",
             "report_completion",
-            "request_stop"
+            "request_stop",
+            "new_sub"
         ]
     );
     let mut worker = t.login("jingban1").await;

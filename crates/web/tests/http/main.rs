@@ -4,9 +4,14 @@
 mod support;
 
 mod api;
+mod attachments;
 mod cadence;
+mod closed_loop;
 mod identity;
 mod ledger;
+mod ledger_config;
 mod matrix;
+mod notify_admin;
 mod office;
 mod outbox;
+mod views;

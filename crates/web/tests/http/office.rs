@@ -156,6 +156,8 @@ async fn the_export_downloads_carry_attachment_headers_and_the_ledgers_filters()
         let c = b.get("/matters/export.csv?q=%E5%B9%B2%E9%83%A8").await;
         assert_eq!(c.status, StatusCode::OK);
         assert!(c.body.starts_with('\u{feff}'), "BOM for Excel");
+        let len = c.headers[header::CONTENT_LENGTH].to_str().unwrap();
+        assert_eq!(len, c.body.len().to_string(), "streamed with its length");
         let lines = c.body.matches("\r\n").count();
         let q = MatterQuery {
             q: Some("干部".into()),

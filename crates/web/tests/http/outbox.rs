@@ -238,3 +238,215 @@ async fn the_assigned_handler_sees_it_in_the_inbox() {
     assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("\"unread\":1"), "{}", r.body);
 }
+
+/// One message a fake SMTP server received.
+#[derive(Debug, Clone, Default)]
+struct Mail {
+    from: String,
+    rcpt: Vec<String>,
+    data: String,
+}
+
+type Mailbox = Arc<Mutex<Vec<Mail>>>;
+
+/// A tiny SMTP server on 127.0.0.1 speaking just enough of RFC 5321 for one client:
+/// EHLO/HELO, MAIL, RCPT, DATA (dot-unstuffed), RSET, NOOP, QUIT.
+async fn fake_smtp() -> (u16, Mailbox) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mailbox: Mailbox = Arc::default();
+    let mb = mailbox.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = l.accept().await {
+            let mb = mb.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut r = BufReader::new(r);
+                let mut mail = Mail::default();
+                let mut line = String::new();
+                w.write_all(b"220 fake.test ESMTP\r\n").await?;
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await? == 0 {
+                        return Ok::<(), std::io::Error>(());
+                    }
+                    let cmd = line.trim_end().to_owned();
+                    let upper = cmd.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 fake.test\r\n"
+                    } else if upper.starts_with("MAIL FROM:") {
+                        mail.from = cmd[10..].trim().to_owned();
+                        b"250 2.1.0 OK\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        let to = cmd[8..]
+                            .trim()
+                            .trim_start_matches('<')
+                            .trim_end_matches('>');
+                        mail.rcpt.push(to.to_owned());
+                        b"250 2.1.5 OK\r\n"
+                    } else if upper == "DATA" {
+                        w.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).await? == 0 {
+                                return Ok(());
+                            }
+                            if line == ".\r\n" {
+                                break;
+                            }
+                            let unstuffed = line.strip_prefix('.').unwrap_or(&line);
+                            mail.data.push_str(unstuffed);
+                        }
+                        mb.lock().unwrap().push(std::mem::take(&mut mail));
+                        b"250 2.0.0 queued as fake-1\r\n"
+                    } else if upper == "QUIT" {
+                        w.write_all(b"221 2.0.0 bye\r\n").await?;
+                        return Ok(());
+                    } else if upper == "RSET" || upper == "NOOP" {
+                        b"250 2.0.0 OK\r\n"
+                    } else {
+                        b"502 5.5.2 not implemented\r\n"
+                    };
+                    w.write_all(reply).await?;
+                }
+            });
+        }
+    });
+    (port, mailbox)
+}
+
+/// A header of a message, unfolded, with its RFC 2047 encoded words (`=?utf-8?b?…?=`) decoded.
+fn header(data: &str, name: &str) -> Option<String> {
+    use base64::Engine;
+    let head = data.split("\r\n\r\n").next()?;
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    let raw = unfolded.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+    })?;
+    // Decode each encoded word; whitespace between two encoded words is dropped (RFC 2047 §6.2).
+    let mut out = Vec::new();
+    let mut rest = raw.as_str();
+    let mut last_was_word = false;
+    while !rest.is_empty() {
+        match rest.find("=?") {
+            Some(i) => {
+                let gap = &rest[..i];
+                if !(last_was_word && gap.trim().is_empty()) {
+                    out.extend_from_slice(gap.as_bytes());
+                }
+                let word = &rest[i + 2..];
+                let mut parts = word.splitn(3, '?');
+                let (_charset, enc, tail) = (parts.next()?, parts.next()?, parts.next()?);
+                let end = tail.find("?=")?;
+                assert!(enc.eq_ignore_ascii_case("b"), "expected B encoding: {raw}");
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(&tail[..end])
+                    .ok()?;
+                out.extend_from_slice(&bytes);
+                rest = &tail[end + 2..];
+                last_was_word = true;
+            }
+            None => {
+                out.extend_from_slice(rest.as_bytes());
+                rest = "";
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The base64 parts of a MIME message, decoded.
+fn base64_parts(data: &str) -> Vec<String> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    for part in data.split("Content-Transfer-Encoding: base64").skip(1) {
+        let body = part.split("\r\n\r\n").nth(1).unwrap_or("");
+        let b64: String = body
+            .lines()
+            .take_while(|l| !l.starts_with("--"))
+            .collect::<Vec<_>>()
+            .concat();
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
+            out.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_assignment_email_goes_through_the_outbox_over_smtp() {
+    use taizhang_notify::{SmtpConfig, SmtpSecurity, SmtpSender, Transports};
+    for db in TestDb::both().await {
+        let t = TestApp::new(db, true).await;
+        let (port, mailbox) = fake_smtp().await;
+        // The lead unit's mailbox, configured as a notification target.
+        let mut c = t.app.store.read().await.unwrap();
+        let unit = taizhang_store::org::list_units(&mut c).await.unwrap()[1].id;
+        drop(c);
+        let target = NewTarget {
+            scope: "unit".into(),
+            scope_id: unit,
+            kind: "email".into(),
+            address: "ganbu1@example.gov.cn".into(),
+            secret: None,
+        };
+        save_target(&t.app, &Caller::system("test"), target)
+            .await
+            .unwrap();
+        // The app's SMTP settings, pointed at the fake server (plain SMTP on loopback).
+        let smtp = SmtpSender::new(&SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::Plain,
+            username: None,
+            password: None,
+            from: "台账系统 <taizhang@example.gov.cn>".into(),
+            timeout: std::time::Duration::from_secs(10),
+            hello_name: Some("taizhang.test".into()),
+        })
+        .unwrap();
+        let webhooks = WebhookSender::new(AllowList::empty()).unwrap();
+        let w = OutboxWorker::new(
+            t.app.clone(),
+            Arc::new(Transports::new(Some(smtp), webhooks)),
+        );
+
+        // 交办 notifies the lead unit by email; the worker sends it once.
+        let id = assigned_matter(&t, unit).await;
+        assert_eq!(w.run_once().await.unwrap(), 1);
+        assert_eq!(w.run_once().await.unwrap(), 0);
+        let mails = mailbox.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        let m = &mails[0];
+        assert_eq!(m.rcpt, ["ganbu1@example.gov.cn"]);
+        assert_eq!(m.from, "<taizhang@example.gov.cn>");
+        assert_eq!(
+            header(&m.data, "Subject").as_deref(),
+            Some("[台账]【交办】通知测试事项"),
+            "{}",
+            m.data
+        );
+        assert!(
+            header(&m.data, "To")
+                .unwrap()
+                .contains("ganbu1@example.gov.cn")
+        );
+        assert!(header(&m.data, "Message-ID").is_some());
+        let text = base64_parts(&m.data).join("\n");
+        assert!(text.contains("事项已交办"), "{text}");
+        assert!(text.contains(&format!("/matters/{id}")), "{text}");
+
+        let log = taizhang_app::notify::delivery_log(&t.app, &Caller::system("t"), 10)
+            .await
+            .unwrap();
+        let row = log
+            .deliveries
+            .iter()
+            .find(|d| d.channel == "email")
+            .unwrap();
+        assert_eq!(row.status, "sent");
+        assert_eq!(row.address, "ganbu1@example.gov.cn");
+    }
+}

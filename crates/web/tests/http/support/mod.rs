@@ -167,6 +167,28 @@ impl Browser {
         self.post_form(path, &all).await
     }
 
+    /// A form sent with another method (PUT, DELETE) with this browser's CSRF token if known.
+    pub async fn send_form(
+        &mut self,
+        method: axum::http::Method,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Resp {
+        let csrf = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&all)
+            .finish();
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
     pub async fn post_json(&mut self, path: &str, json: &str) -> Resp {
         let req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/json")
