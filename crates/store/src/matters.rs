@@ -242,6 +242,21 @@ pub async fn query_rows(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<
     Ok(v)
 }
 
+/// The matters with these ids (any order; unknown ids are skipped), a few hundred per query.
+pub async fn rows_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<MatterRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        // Integers formatted here, never user text.
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT {COLS} FROM matters m WHERE m.id IN ({})",
+            list.join(",")
+        );
+        out.extend(query_rows(c, sql, &[]).await?);
+    }
+    Ok(out)
+}
+
 /// Run a `SELECT m.id FROM matters m WHERE …` built by the caller: the ids, in the query's order.
 pub async fn query_ids(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<Vec<i64>> {
     let v: Vec<i64> = crate::on!(c, c => {

@@ -38,7 +38,6 @@ pub fn facts_of(cal: &WorkCalendar, today: Date, f: &RunningFacts) -> MatterFact
 /// is computed once per distinct cycle text instead of once per matter.
 pub struct DayFacts<'a> {
     cal: &'a WorkCalendar,
-    today: Date,
     yesterday: Date,
     /// Per stored cycle text: the cycle, and its last due date on or before yesterday.
     cycles: std::collections::HashMap<String, Option<(FeedbackCycle, Option<Date>)>>,
@@ -48,7 +47,6 @@ impl<'a> DayFacts<'a> {
     pub fn new(cal: &'a WorkCalendar, today: Date) -> DayFacts<'a> {
         DayFacts {
             cal,
-            today,
             yesterday: today.yesterday().unwrap_or(today),
             cycles: std::collections::HashMap::new(),
         }
@@ -95,10 +93,6 @@ impl<'a> DayFacts<'a> {
             last_update_on,
             last_report_due_missed: missed,
         }
-    }
-
-    pub fn today(&self) -> Date {
-        self.today
     }
 }
 
@@ -315,20 +309,12 @@ pub async fn daily_check_lines(
     let mut ids: Vec<i64> = items.iter().map(|i| i.matter_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut rows = BTreeMap::new();
     let mut c = app.store.read().await?;
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT {} FROM matters m WHERE m.id IN ({})",
-            store_matters::COLS,
-            store_matters::placeholders(1, chunk.len())
-        );
-        let args: Vec<store_matters::Arg> =
-            chunk.iter().map(|i| store_matters::Arg::Int(*i)).collect();
-        for m in store_matters::query_rows(&mut c, sql, &args).await? {
-            rows.insert(m.id, m);
-        }
-    }
+    let rows: BTreeMap<i64, _> = store_matters::rows_of(&mut c, &ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
     Ok(items
         .into_iter()
         .map(|item| {

@@ -171,17 +171,10 @@ async fn prefetch(c: &mut Conn, ctx: &mut Context<'_>, parsed: &ParsedWorkbook) 
     }
     ids.sort_unstable();
     ids.dedup();
+    for row in store_matters::rows_of(c, &ids).await? {
+        ahead.rows.insert(row.id, row);
+    }
     for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT {} FROM matters m WHERE m.id IN ({})",
-            store_matters::COLS,
-            store_matters::placeholders(1, chunk.len())
-        );
-        let args: Vec<store_matters::Arg> =
-            chunk.iter().map(|i| store_matters::Arg::Int(*i)).collect();
-        for row in store_matters::query_rows(c, sql, &args).await? {
-            ahead.rows.insert(row.id, row);
-        }
         for (m, u) in store_matters::assisting_units_of(c, chunk).await? {
             ahead.assisting.entry(m).or_default().push(u);
         }
