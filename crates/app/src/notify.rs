@@ -4,6 +4,8 @@
 //! decide who hears what. Also the inbox, targets, preferences and delivery-log use cases.
 //! Sending is the outbox worker's job (`taizhang-jobs`), through `taizhang-notify`.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use taizhang_domain::policy::Action;
 use taizhang_notify::{
@@ -47,17 +49,7 @@ async fn overrides(c: &mut Conn, scope: &str, id: i64) -> AppResult<Option<Prefe
 }
 
 async fn prefs_for(c: &mut Conn, unit: Option<i64>, person: Option<i64>) -> AppResult<Preferences> {
-    let system = overrides(c, "system", 0).await?;
-    let base = Preferences::resolve(&Preferences::default(), system.as_ref(), None);
-    let u = match unit {
-        Some(u) => overrides(c, "unit", u).await?,
-        None => None,
-    };
-    let p = match person {
-        Some(p) => overrides(c, "person", p).await?,
-        None => None,
-    };
-    Ok(Preferences::resolve(&base, u.as_ref(), p.as_ref()))
+    Batch::new(0).prefs(c, unit, person).await
 }
 
 fn new_key() -> String {
@@ -65,46 +57,276 @@ fn new_key() -> String {
     format!("tzd_{}", hex::encode(b))
 }
 
+/// What a notification needs to know about a person.
+#[derive(Clone)]
+struct Addressee {
+    unit_id: i64,
+    email: String,
+    disabled: bool,
+}
+
+/// Notifications written together in one transaction: each person, preference override and
+/// target is read once however many notifications name it, and the inbox and outbox lines are
+/// inserted in multi-row statements by [`Batch::flush`]. [`enqueue`] is a batch of one; the
+/// daily check writes ten thousand notifications as one batch after [`Batch::preload`].
+struct Batch {
+    now: i64,
+    /// Overrides by (scope, id), `None` when none is stored.
+    overrides: HashMap<(&'static str, i64), Option<PreferenceOverrides>>,
+    /// Every stored override is in `overrides` (a missing key has none).
+    all_overrides: bool,
+    people: HashMap<i64, Option<Addressee>>,
+    /// Enabled targets by (unit, person) asked.
+    targets: HashMap<(Option<i64>, Option<i64>), Vec<TargetRow>>,
+    /// Every enabled target, when preloaded.
+    all_targets: Option<Vec<TargetRow>>,
+    inbox: Vec<InboxRow>,
+    outbox: Vec<OutboxRow>,
+}
+
+impl Batch {
+    fn new(now: i64) -> Batch {
+        Batch {
+            now,
+            overrides: HashMap::new(),
+            all_overrides: false,
+            people: HashMap::new(),
+            targets: HashMap::new(),
+            all_targets: None,
+            inbox: Vec::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    /// Read every override and enabled target, and these people, in a few queries.
+    async fn preload(&mut self, c: &mut Conn, people: &[i64]) -> AppResult<()> {
+        for (scope, id, json) in store_out::all_prefs(c).await? {
+            let scope = match scope.as_str() {
+                "system" => "system",
+                "unit" => "unit",
+                "person" => "person",
+                _ => continue,
+            };
+            self.overrides
+                .insert((scope, id), serde_json::from_str(&json).ok());
+        }
+        self.all_overrides = true;
+        self.all_targets = Some(store_out::enabled_targets(c).await?);
+        for &id in people {
+            self.people.insert(id, None);
+        }
+        for p in taizhang_store::people::people_by_ids(c, people).await? {
+            self.people.insert(p.id, Some(addressee(&p)));
+        }
+        Ok(())
+    }
+
+    async fn override_of(
+        &mut self,
+        c: &mut Conn,
+        scope: &'static str,
+        id: i64,
+    ) -> AppResult<Option<PreferenceOverrides>> {
+        if let Some(v) = self.overrides.get(&(scope, id)) {
+            return Ok(v.clone());
+        }
+        if self.all_overrides {
+            return Ok(None);
+        }
+        let v = overrides(c, scope, id).await?;
+        self.overrides.insert((scope, id), v.clone());
+        Ok(v)
+    }
+
+    /// System defaults, then the unit's overrides, then the person's.
+    async fn prefs(
+        &mut self,
+        c: &mut Conn,
+        unit: Option<i64>,
+        person: Option<i64>,
+    ) -> AppResult<Preferences> {
+        let system = self.override_of(c, "system", 0).await?;
+        let base = Preferences::resolve(&Preferences::default(), system.as_ref(), None);
+        let u = match unit {
+            Some(u) => self.override_of(c, "unit", u).await?,
+            None => None,
+        };
+        let p = match person {
+            Some(p) => self.override_of(c, "person", p).await?,
+            None => None,
+        };
+        Ok(Preferences::resolve(&base, u.as_ref(), p.as_ref()))
+    }
+
+    async fn person(&mut self, c: &mut Conn, id: i64) -> AppResult<Option<Addressee>> {
+        if let Some(p) = self.people.get(&id) {
+            return Ok(p.clone());
+        }
+        let p = taizhang_store::people::find_person(c, id)
+            .await?
+            .map(|p| addressee(&p));
+        self.people.insert(id, p.clone());
+        Ok(p)
+    }
+
+    /// Enabled targets of this unit or this person, in id order.
+    async fn targets(
+        &mut self,
+        c: &mut Conn,
+        unit: Option<i64>,
+        person: Option<i64>,
+    ) -> AppResult<Vec<TargetRow>> {
+        if let Some(all) = &self.all_targets {
+            return Ok(all
+                .iter()
+                .filter(|t| {
+                    (t.scope == "unit" && Some(t.scope_id) == unit)
+                        || (t.scope == "person" && Some(t.scope_id) == person)
+                })
+                .cloned()
+                .collect());
+        }
+        if let Some(v) = self.targets.get(&(unit, person)) {
+            return Ok(v.clone());
+        }
+        let v = store_out::targets_for(c, unit, person).await?;
+        self.targets.insert((unit, person), v.clone());
+        Ok(v)
+    }
+
+    /// An outbox row for one channel, unless the preferences turn it off.
+    fn queue(
+        &mut self,
+        o: &Out<'_>,
+        prefs: &Preferences,
+        who: (Option<i64>, Option<i64>),
+        channel: Channel,
+        target: Option<i64>,
+        address: &str,
+    ) {
+        if !prefs.wants(o.n.event, channel) {
+            return;
+        }
+        let digest = prefs.defers_to_digest(o.n.event, channel);
+        self.outbox.push(OutboxRow {
+            id: 0,
+            delivery_key: new_key(),
+            event_kind: o.n.event.as_str().into(),
+            person_id: who.0,
+            unit_id: who.1,
+            matter_id: o.matter_id,
+            channel: channel.as_str().into(),
+            target_id: target,
+            address: address.into(),
+            payload: o.payload.into(),
+            status: if digest { "digest" } else { "pending" }.into(),
+            attempts: 0,
+            next_attempt_at: prefs.next_allowed_ms(o.n.event, self.now),
+            created_at: self.now,
+            sent_at: None,
+            last_error: String::new(),
+        });
+    }
+
+    /// The inbox lines and outbox rows of `n` for `to`.
+    async fn add(
+        &mut self,
+        c: &mut Conn,
+        to: &[Recipient],
+        n: &Notification,
+        matter_id: Option<i64>,
+    ) -> AppResult<()> {
+        let payload = serde_json::to_string(n)
+            .map_err(|e| AppError::Internal(format!("notification: {e}")))?;
+        let o = Out {
+            n,
+            payload: &payload,
+            matter_id,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for r in to {
+            if !seen.insert(*r) {
+                continue;
+            }
+            match *r {
+                Recipient::Person(p) => {
+                    let Some(person) = self.person(c, p).await? else {
+                        continue;
+                    };
+                    if person.disabled {
+                        continue;
+                    }
+                    let prefs = self.prefs(c, Some(person.unit_id), Some(p)).await?;
+                    self.inbox.push(InboxRow {
+                        id: 0,
+                        person_id: p,
+                        event_kind: n.event.as_str().into(),
+                        title: n.title.clone(),
+                        body: n.body.clone(),
+                        link: n.link.clone(),
+                        matter_id,
+                        created_at: self.now,
+                        read_at: None,
+                    });
+                    if person.email.contains('@') {
+                        self.queue(
+                            &o,
+                            &prefs,
+                            (Some(p), None),
+                            Channel::Email,
+                            None,
+                            &person.email,
+                        );
+                    }
+                    for t in self.targets(c, None, Some(p)).await? {
+                        if let Some(ch) = channel_of(&t.kind) {
+                            let addr = if ch == Channel::Email {
+                                t.address.as_str()
+                            } else {
+                                ""
+                            };
+                            self.queue(&o, &prefs, (Some(p), None), ch, Some(t.id), addr);
+                        }
+                    }
+                }
+                Recipient::Unit(u) => {
+                    let prefs = self.prefs(c, Some(u), None).await?;
+                    for t in self.targets(c, Some(u), None).await? {
+                        if let Some(ch) = channel_of(&t.kind) {
+                            let addr = if ch == Channel::Email {
+                                t.address.as_str()
+                            } else {
+                                ""
+                            };
+                            self.queue(&o, &prefs, (None, Some(u)), ch, Some(t.id), addr);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Insert everything added, in multi-row statements.
+    async fn flush(self, c: &mut Conn) -> AppResult<()> {
+        store_out::insert_inbox_many(c, &self.inbox).await?;
+        store_out::insert_outbox_many(c, &self.outbox).await?;
+        Ok(())
+    }
+}
+
+fn addressee(p: &taizhang_store::people::Person) -> Addressee {
+    Addressee {
+        unit_id: p.unit_id,
+        email: p.email.clone(),
+        disabled: p.disabled,
+    }
+}
+
 struct Out<'a> {
     n: &'a Notification,
     payload: &'a str,
     matter_id: Option<i64>,
-    now: i64,
-}
-
-async fn queue(
-    c: &mut Conn,
-    o: &Out<'_>,
-    prefs: &Preferences,
-    who: (Option<i64>, Option<i64>),
-    channel: Channel,
-    target: Option<i64>,
-    address: &str,
-) -> AppResult<()> {
-    if !prefs.wants(o.n.event, channel) {
-        return Ok(());
-    }
-    let digest = prefs.defers_to_digest(o.n.event, channel);
-    let row = OutboxRow {
-        id: 0,
-        delivery_key: new_key(),
-        event_kind: o.n.event.as_str().into(),
-        person_id: who.0,
-        unit_id: who.1,
-        matter_id: o.matter_id,
-        channel: channel.as_str().into(),
-        target_id: target,
-        address: address.into(),
-        payload: o.payload.into(),
-        status: if digest { "digest" } else { "pending" }.into(),
-        attempts: 0,
-        next_attempt_at: prefs.next_allowed_ms(o.n.event, o.now),
-        created_at: o.now,
-        sent_at: None,
-        last_error: String::new(),
-    };
-    store_out::insert_outbox(c, &row).await?;
-    Ok(())
 }
 
 /// Write `n` for `to` inside the caller's transaction: an inbox line per person, and an outbox
@@ -116,80 +338,9 @@ pub async fn enqueue(
     n: &Notification,
     matter_id: Option<i64>,
 ) -> AppResult<()> {
-    let now = app.clock.now_ms();
-    let payload =
-        serde_json::to_string(n).map_err(|e| AppError::Internal(format!("notification: {e}")))?;
-    let o = Out {
-        n,
-        payload: &payload,
-        matter_id,
-        now,
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    for r in to {
-        if !seen.insert(*r) {
-            continue;
-        }
-        match *r {
-            Recipient::Person(p) => {
-                let Some(person) = taizhang_store::people::find_person(c, p).await? else {
-                    continue;
-                };
-                if person.disabled {
-                    continue;
-                }
-                let prefs = prefs_for(c, Some(person.unit_id), Some(p)).await?;
-                let line = InboxRow {
-                    id: 0,
-                    person_id: p,
-                    event_kind: n.event.as_str().into(),
-                    title: n.title.clone(),
-                    body: n.body.clone(),
-                    link: n.link.clone(),
-                    matter_id,
-                    created_at: now,
-                    read_at: None,
-                };
-                store_out::insert_inbox(c, &line).await?;
-                if person.email.contains('@') {
-                    queue(
-                        c,
-                        &o,
-                        &prefs,
-                        (Some(p), None),
-                        Channel::Email,
-                        None,
-                        &person.email,
-                    )
-                    .await?;
-                }
-                for t in store_out::targets_for(c, None, Some(p)).await? {
-                    if let Some(ch) = channel_of(&t.kind) {
-                        let addr = if ch == Channel::Email {
-                            t.address.as_str()
-                        } else {
-                            ""
-                        };
-                        queue(c, &o, &prefs, (Some(p), None), ch, Some(t.id), addr).await?;
-                    }
-                }
-            }
-            Recipient::Unit(u) => {
-                let prefs = prefs_for(c, Some(u), None).await?;
-                for t in store_out::targets_for(c, Some(u), None).await? {
-                    if let Some(ch) = channel_of(&t.kind) {
-                        let addr = if ch == Channel::Email {
-                            t.address.as_str()
-                        } else {
-                            ""
-                        };
-                        queue(c, &o, &prefs, (None, Some(u)), ch, Some(t.id), addr).await?;
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
+    let mut batch = Batch::new(app.clock.now_ms());
+    batch.add(c, to, n, matter_id).await?;
+    batch.flush(c).await
 }
 
 fn matter_note(event: EventKind, m: &MatterRow, body: String) -> Notification {
@@ -256,22 +407,46 @@ pub async fn on_daily_check(
         *units.entry(*unit).or_default() += 1;
     }
     // Per matter only when it crosses a line today; every day's full list goes to the unit.
+    // Thousands of matters cross a line on one day at 10^6 matters: their rows, handlers,
+    // people, preferences and targets are read in a few queries and written as one batch.
+    let mut ids: Vec<i64> = fresh.iter().map(|(_, m, _)| *m).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: HashMap<i64, MatterRow> = store_matters::rows_of(c, &ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let mut handlers: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (m, p) in store_matters::handlers_of(c, &ids).await? {
+        handlers.entry(m).or_default().push(p);
+    }
+    let mut people: Vec<i64> = handlers.values().flatten().copied().collect();
+    people.sort_unstable();
+    people.dedup();
+    let mut batch = Batch::new(app.clock.now_ms());
+    batch.preload(c, &people).await?;
     for (unit, matter_id, cat) in fresh {
         let event = match *cat {
             "overdue" => EventKind::Overdue,
             "due_soon" | "due_today" => EventKind::DueSoon,
             _ => continue,
         };
-        let m = store_matters::get(c, *matter_id).await?;
+        let Some(m) = rows.get(matter_id) else {
+            continue;
+        };
         let mut to = vec![Recipient::Unit(*unit)];
         to.extend(
-            store_matters::handlers(c, m.id)
-                .await?
+            handlers
+                .get(matter_id)
                 .into_iter()
-                .map(Recipient::Person),
+                .flatten()
+                .map(|p| Recipient::Person(*p)),
         );
         let body = format!("办理时限：{}", m.deadline.as_deref().unwrap_or("无"));
-        enqueue(app, c, &to, &matter_note(event, &m, body), Some(m.id)).await?;
+        batch
+            .add(c, &to, &matter_note(event, m, body), Some(m.id))
+            .await?;
     }
     for (unit, n) in units {
         let note = Notification {
@@ -281,9 +456,9 @@ pub async fn on_daily_check(
             link: Some(format!("/cadence/daily?day={day}")),
             matter_number: None,
         };
-        enqueue(app, c, &[Recipient::Unit(unit)], &note, None).await?;
+        batch.add(c, &[Recipient::Unit(unit)], &note, None).await?;
     }
-    Ok(())
+    batch.flush(c).await
 }
 
 /// The weekly and monthly hook: units hear that the summary or stock-take is ready.

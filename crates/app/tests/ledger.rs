@@ -28,3 +28,6 @@ mod submatters;
 
 #[path = "ledger/thresholds.rs"]
 mod thresholds;
+
+#[path = "ledger/daily_notify.rs"]
+mod daily_notify;

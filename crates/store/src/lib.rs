@@ -22,6 +22,7 @@ mod backup;
 pub mod conn;
 mod error;
 mod migrate;
+mod packed;
 mod row;
 
 pub mod attachments;

@@ -315,6 +315,9 @@ pub async fn for_each_running(
         ));
         args.extend(units.iter().map(|u| Arg::Int(*u)));
     }
+    if !c.is_postgres() {
+        return crate::packed::running_sqlite(c, statuses, units, &mut f).await;
+    }
     crate::on!(c, c => {
         let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
         let mut rows = q.fetch(&mut *c);
@@ -393,4 +396,23 @@ pub async fn set_label(c: &mut Conn, id: i64, label: &str, now_ms: i64) -> Store
     crate::on!(c, c => sqlx::query("UPDATE matters SET label = $1, updated_at = $2, version = version + 1 WHERE id = $3")
         .bind(label).bind(now_ms).bind(id).execute(&mut *c).await?.rows_affected());
     Ok(())
+}
+
+/// `(matter_id, person_id)` of the 承办人 of these matters, by matter then person, in chunked
+/// `IN` lists.
+pub async fn handlers_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        // Integers formatted here, never user text.
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT matter_id, person_id FROM matter_handlers WHERE matter_id IN ({}) \
+             ORDER BY matter_id, person_id",
+            list.join(",")
+        );
+        let rows: Vec<(i64, i64)> = crate::on!(c, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *c).await?);
+        out.extend(rows);
+    }
+    Ok(out)
 }

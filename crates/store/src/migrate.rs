@@ -25,6 +25,7 @@ pub(crate) fn sqlite() -> Migrator {
         3 "0003_notify",
         4 "0004_import",
         5 "0005_attachments",
+        6 "0006_daily_check_speed",
     ))
 }
 
@@ -35,5 +36,6 @@ pub(crate) fn postgres() -> Migrator {
         3 "0003_notify",
         4 "0004_import",
         5 "0005_attachments",
+        6 "0006_daily_check_speed",
     ))
 }

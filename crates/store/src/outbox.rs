@@ -449,3 +449,103 @@ pub async fn insert_idempotency(
         .execute(&mut *c).await?.rows_affected());
     Ok(())
 }
+
+/// [`insert_inbox`] for many lines in multi-row statements (the daily check's notifications).
+pub async fn insert_inbox_many(c: &mut Conn, rows: &[InboxRow]) -> StoreResult<()> {
+    use crate::bulk::{self, Val};
+    let vals: Vec<Vec<Val>> = rows
+        .iter()
+        .map(|i| {
+            vec![
+                Val::Int(i.person_id),
+                Val::Text(i.event_kind.clone()),
+                Val::Text(i.title.clone()),
+                Val::Text(i.body.clone()),
+                i.link.clone().into(),
+                i.matter_id.into(),
+                Val::Int(i.created_at),
+            ]
+        })
+        .collect();
+    bulk::insert(
+        c,
+        "notify_inbox",
+        &[
+            "person_id",
+            "event_kind",
+            "title",
+            "body",
+            "link",
+            "matter_id",
+            "created_at",
+        ],
+        &vals,
+    )
+    .await
+}
+
+/// [`insert_outbox`] for many deliveries in multi-row statements; repeated keys are ignored.
+pub async fn insert_outbox_many(c: &mut Conn, rows: &[OutboxRow]) -> StoreResult<()> {
+    use crate::bulk::{self, Val};
+    let vals: Vec<Vec<Val>> = rows
+        .iter()
+        .map(|o| {
+            vec![
+                Val::Text(o.delivery_key.clone()),
+                Val::Text(o.event_kind.clone()),
+                o.person_id.into(),
+                o.unit_id.into(),
+                o.matter_id.into(),
+                Val::Text(o.channel.clone()),
+                o.target_id.into(),
+                Val::Text(o.address.clone()),
+                Val::Text(o.payload.clone()),
+                Val::Text(o.status.clone()),
+                Val::Int(0),
+                Val::Int(o.next_attempt_at),
+                Val::Int(o.created_at),
+                Val::Text(String::new()),
+            ]
+        })
+        .collect();
+    bulk::insert_with(
+        c,
+        "notify_outbox",
+        &[
+            "delivery_key",
+            "event_kind",
+            "person_id",
+            "unit_id",
+            "matter_id",
+            "channel",
+            "target_id",
+            "address",
+            "payload",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "last_error",
+        ],
+        &vals,
+        "ON CONFLICT (delivery_key) DO NOTHING",
+    )
+    .await
+}
+
+/// Every enabled target, in id order (read once for a batch of notifications).
+pub async fn enabled_targets(c: &mut Conn) -> StoreResult<Vec<TargetRow>> {
+    let sql = format!("SELECT {TARGET_COLS} FROM notify_targets WHERE enabled = TRUE ORDER BY id");
+    let rows = crate::on!(c, c => {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        rows.iter().map(map_target).collect::<StoreResult<Vec<_>>>()?
+    });
+    Ok(rows)
+}
+
+/// Every preference override as `(scope, scope_id, json)` (read once for a batch).
+pub async fn all_prefs(c: &mut Conn) -> StoreResult<Vec<(String, i64, String)>> {
+    let v = crate::on!(c, c => sqlx::query_as("SELECT scope, scope_id, prefs FROM notify_prefs")
+        .fetch_all(&mut *c).await?);
+    Ok(v)
+}

@@ -449,3 +449,19 @@ pub async fn set_clearance(
         .bind(clearance).bind(now_ms).bind(person_id).execute(&mut *c).await?.rows_affected());
     Ok(())
 }
+
+/// The people with these ids (any order; missing ids are left out), in chunked `IN` lists.
+pub async fn people_by_ids(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<Person>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        // Integers formatted here, never user text.
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let sql = format!("SELECT {COLS} FROM people WHERE id IN ({})", list.join(","));
+        let rows = crate::on!(c, c => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+            rows.iter().map(map).collect::<StoreResult<Vec<_>>>()?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
