@@ -88,6 +88,9 @@ pub struct ChecksQuery {
     day: String,
     #[serde(default)]
     unit: String,
+    /// Page of the list, from 1.
+    #[serde(default)]
+    page: String,
 }
 
 #[derive(Serialize)]
@@ -159,28 +162,57 @@ pub async fn checks_page(
         },
     };
     let unit = q.unit.trim().parse::<i64>().ok();
-    let lines = match daily::daily_check_lines(&st.app, &s.caller, day, unit).await {
-        Ok(l) => l,
+    let page_no = q.page.trim().parse::<u32>().unwrap_or(1).max(1);
+    let checks = match daily::daily_check_page(
+        &st.app,
+        &s.caller,
+        day,
+        unit,
+        page_no,
+        CHECKS_PER_PAGE,
+    )
+    .await
+    {
+        Ok(p) => p,
         Err(e) => return denied_page(&st, &s.caller, "/checks", &e).await,
     };
     let names = match Names::load(&st).await {
         Ok(n) => n,
         Err(e) => return page_error(&st, &e),
     };
-    let rows: Vec<CheckRow> = lines
-        .into_iter()
-        .map(|l| check_row(l, &names, &s.caller))
+    let open: i64 = checks.units.iter().map(|u| u.items - u.confirmed).sum();
+    // A department's whole day (780,000 items at 10^6 matters) is no page: past one page, the
+    // list without a unit is an overview by unit, each unit's lines one click away.
+    let overview = unit.is_none() && checks.total > i64::from(CHECKS_PER_PAGE);
+    let unit_rows: Vec<serde_json::Value> = checks
+        .units
+        .iter()
+        .map(|u| {
+            json!({"id": u.unit_id, "name": names.unit(u.unit_id), "items": u.items,
+                   "open": u.items - u.confirmed})
+        })
         .collect();
-    let open = rows.iter().filter(|r| !r.done).count();
+    let rows: Vec<CheckRow> = if overview {
+        Vec::new()
+    } else {
+        checks
+            .lines
+            .into_iter()
+            .map(|l| check_row(l, &names, &s.caller))
+            .collect()
+    };
     let mut by_unit: BTreeMap<String, Vec<&CheckRow>> = BTreeMap::new();
     for r in &rows {
         by_unit.entry(r.unit.clone()).or_default().push(r);
     }
+    let pages = (checks.total + i64::from(CHECKS_PER_PAGE) - 1) / i64::from(CHECKS_PER_PAGE);
     st.templates.render(
         "cadence/checks.html",
         json!({
             "page": PageCtx::new(&s, "/checks"), "day": day.to_string(), "unit": unit,
-            "groups": by_unit, "total": rows.len(), "open": open,
+            "groups": by_unit, "total": checks.total, "open": open,
+            "overview": overview, "unit_rows": unit_rows,
+            "page_no": page_no, "pages": if overview { 1 } else { pages.max(1) },
             "units": if runs_cadences(&s.caller) { Some(names.unit_map()) } else { None },
             "can_run": runs_cadences(&s.caller),
             "prev": day.yesterday().ok().map(|d| d.to_string()),
@@ -188,6 +220,10 @@ pub async fn checks_page(
         }),
     )
 }
+
+/// Lines of a check list per page (and the most a list without a unit shows before it turns
+/// into the overview by unit).
+const CHECKS_PER_PAGE: u32 = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -248,18 +284,15 @@ pub async fn confirm_check(
 }
 
 async fn confirmed_row(st: &AppState, s: &SessionInfo, day: Date, id: i64) -> Response {
-    let lines = match daily::daily_check_lines(&st.app, &s.caller, day, None).await {
+    let line = match daily::daily_check_line(&st.app, &s.caller, id).await {
         Ok(l) => l,
+        Err(AppError::Forbidden | AppError::NotFound(_)) => {
+            return Redirect::to(&format!("/checks?day={day}")).into_response();
+        }
         Err(e) => return page_error(st, &e),
     };
     let names = Names::load(st).await.unwrap_or_default();
-    let Some(row) = lines
-        .into_iter()
-        .find(|l| l.item.id == id)
-        .map(|l| check_row(l, &names, &s.caller))
-    else {
-        return Redirect::to(&format!("/checks?day={day}")).into_response();
-    };
+    let row = check_row(line, &names, &s.caller);
     st.templates.render(
         "cadence/_check_row.html",
         json!({"page": PageCtx::new(s, "/checks"), "r": row}),

@@ -10,7 +10,7 @@ use taizhang_domain::calendar::WorkCalendar;
 use taizhang_domain::daily_check::{MatterFacts, classify};
 use taizhang_domain::feedback::FeedbackCycle;
 use taizhang_domain::lifecycle::MatterStatus;
-use taizhang_domain::policy::{self, Action, Label, Target};
+use taizhang_domain::policy::{self, Action};
 use taizhang_store::cadences::{self as store_cad, CheckItemRow};
 use taizhang_store::matters::{self as store_matters, RunningFacts};
 
@@ -213,32 +213,138 @@ pub async fn run_daily_check(app: &App, who: &Caller, day: Date) -> AppResult<Da
     Ok(summary)
 }
 
-/// The recorded check list of a day that `who` may see (optionally one unit's).
-pub async fn daily_check_list(
-    app: &App,
-    who: &Caller,
-    day: Date,
-    unit: Option<i64>,
-) -> AppResult<Vec<CheckItemRow>> {
+/// The units whose items `who` may see on a check list, narrowed to `unit` when given: `None`
+/// for every unit.
+fn visible_units(who: &Caller, unit: Option<i64>) -> AppResult<Option<Vec<i64>>> {
     who.require(Action::ViewReports, None)?;
     let scope = if who.is_system() {
         policy::ListScope::All
     } else {
         policy::list_scope(&who.actor, Action::ViewReports)
     };
+    Ok(match (scope, unit) {
+        (policy::ListScope::All, None) => None,
+        (policy::ListScope::All, Some(u)) => Some(vec![u]),
+        (policy::ListScope::Nothing, _) => Some(Vec::new()),
+        (policy::ListScope::Units(units), None) => Some(units),
+        (policy::ListScope::Units(units), Some(u)) => {
+            Some(units.into_iter().filter(|x| *x == u).collect())
+        }
+    })
+}
+
+fn item_units(units: &Option<Vec<i64>>) -> store_cad::ItemUnits<'_> {
+    match units {
+        None => store_cad::ItemUnits::All,
+        Some(u) => store_cad::ItemUnits::Only(u),
+    }
+}
+
+/// The recorded check list of a day that `who` may see (optionally one unit's), every item.
+/// Pages use [`daily_check_page`]: a department's day at 10^6 matters is 780,000 items.
+pub async fn daily_check_list(
+    app: &App,
+    who: &Caller,
+    day: Date,
+    unit: Option<i64>,
+) -> AppResult<Vec<CheckItemRow>> {
+    let units = visible_units(who, unit)?;
     let mut c = app.store.read().await?;
-    let items = store_cad::list_items(&mut c, &day.to_string(), unit).await?;
-    Ok(items
+    Ok(
+        store_cad::list_items_page(&mut c, &day.to_string(), item_units(&units), i64::MAX, 0)
+            .await?,
+    )
+}
+
+/// A unit's share of a day's check list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UnitChecks {
+    pub unit_id: i64,
+    pub items: i64,
+    /// Items confirmed (已清查).
+    pub confirmed: i64,
+}
+
+/// One page of a day's check list as shown, with the per-unit counts of everything `who` may
+/// see that day (the department's overview, and the total the paging needs).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckPage {
+    pub lines: Vec<CheckLine>,
+    /// Items on every page.
+    pub total: i64,
+    pub units: Vec<UnitChecks>,
+}
+
+/// Page `page` (from 1) of `per_page` lines of `day`'s check list that `who` may see, optionally
+/// one unit's; the counts cover every unit in scope.
+pub async fn daily_check_page(
+    app: &App,
+    who: &Caller,
+    day: Date,
+    unit: Option<i64>,
+    page: u32,
+    per_page: u32,
+) -> AppResult<CheckPage> {
+    let units = visible_units(who, unit)?;
+    let key = day.to_string();
+    let mut c = app.store.read().await?;
+    let counts: Vec<UnitChecks> = store_cad::unit_counts(&mut c, &key, item_units(&units))
+        .await?
         .into_iter()
-        .filter(|i| {
-            scope.includes(&Target {
-                owner_unit: Some(i.unit_id),
-                assisting_units: Vec::new(),
-                handler_ids: Vec::new(),
-                label: Label::Normal,
-            })
+        .map(|(unit_id, items, confirmed)| UnitChecks {
+            unit_id,
+            items,
+            confirmed,
         })
-        .collect())
+        .collect();
+    let total = counts.iter().map(|u| u.items).sum();
+    let per_page = i64::from(per_page.clamp(1, 1000));
+    let offset = i64::from(page.max(1) - 1) * per_page;
+    let items = if offset < total {
+        store_cad::list_items_page(&mut c, &key, item_units(&units), per_page, offset).await?
+    } else {
+        Vec::new()
+    };
+    Ok(CheckPage {
+        lines: lines_of(&mut c, items).await?,
+        total,
+        units: counts,
+    })
+}
+
+/// The first `limit` lines of `day` that `who` may see, without counting the rest (the desk's
+/// panel).
+pub async fn daily_check_head(
+    app: &App,
+    who: &Caller,
+    day: Date,
+    limit: u32,
+) -> AppResult<Vec<CheckLine>> {
+    let units = visible_units(who, None)?;
+    let mut c = app.store.read().await?;
+    let items = store_cad::list_items_page(
+        &mut c,
+        &day.to_string(),
+        item_units(&units),
+        i64::from(limit),
+        0,
+    )
+    .await?;
+    lines_of(&mut c, items).await
+}
+
+/// One line of a check list by its item id, if `who` may see it.
+pub async fn daily_check_line(app: &App, who: &Caller, item_id: i64) -> AppResult<CheckLine> {
+    let mut c = app.store.read().await?;
+    let item = store_cad::get_item(&mut c, item_id).await?;
+    let units = visible_units(who, Some(item.unit_id))?;
+    if units.is_some_and(|u| u.is_empty()) {
+        return Err(AppError::Forbidden);
+    }
+    lines_of(&mut c, vec![item])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(format!("check item {item_id}")))
 }
 
 /// What was done about a check item.
@@ -306,11 +412,19 @@ pub async fn daily_check_lines(
     unit: Option<i64>,
 ) -> AppResult<Vec<CheckLine>> {
     let items = daily_check_list(app, who, day, unit).await?;
+    let mut c = app.store.read().await?;
+    lines_of(&mut c, items).await
+}
+
+/// Items with their matters' number, title, deadline and status (one query per 500 matters).
+async fn lines_of(
+    c: &mut taizhang_store::Conn,
+    items: Vec<CheckItemRow>,
+) -> AppResult<Vec<CheckLine>> {
     let mut ids: Vec<i64> = items.iter().map(|i| i.matter_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut c = app.store.read().await?;
-    let rows: BTreeMap<i64, _> = store_matters::rows_of(&mut c, &ids)
+    let rows: BTreeMap<i64, _> = store_matters::rows_of(c, &ids)
         .await?
         .into_iter()
         .map(|m| (m.id, m))

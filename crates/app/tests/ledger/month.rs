@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use jiff::civil::{Date, date};
-use taizhang_app::ledger::daily::{confirm_check_item, daily_check_list, run_daily_check};
+use taizhang_app::ledger::daily::{
+    confirm_check_item, daily_check_line, daily_check_list, daily_check_page, run_daily_check,
+};
 use taizhang_app::ledger::list::{HELD, MatterQuery, list_matters};
 use taizhang_app::ledger::progress::ProgressInput;
 use taizhang_app::ledger::{flow, monthly, progress, weekly, year};
@@ -123,6 +125,7 @@ async fn check_day(env: &Env, d: Date, unit: i64) {
         .await
         .unwrap();
     assert!(theirs.iter().all(|i| i.unit_id == unit), "{b} {d}");
+    pages_match_the_list(env, d, &items, &theirs).await;
     if let Some(first) = theirs.iter().find(|i| i.confirmed_at.is_none()) {
         confirm_check_item(app, &env.who("jingban1").await, first.id, "followed_up")
             .await
@@ -304,4 +307,60 @@ async fn close_the_year(env: &Env) {
         Some(report),
         "{b}"
     );
+}
+
+/// The paged list (what the pages show) is the whole list cut in pages, in the same order, with
+/// per-unit counts that add up; a 处长 sees only their scope, by page or by line.
+async fn pages_match_the_list(
+    env: &Env,
+    d: Date,
+    all: &[taizhang_store::cadences::CheckItemRow],
+    theirs: &[taizhang_store::cadences::CheckItemRow],
+) {
+    let (app, b) = (&env.app, env.backend);
+    let sys = Caller::system("test");
+    let mut paged = Vec::new();
+    for page in 1.. {
+        let p = daily_check_page(app, &sys, d, None, page, 7).await.unwrap();
+        assert_eq!(p.total, i64::try_from(all.len()).unwrap(), "{b} {d}");
+        assert_eq!(
+            p.units.iter().map(|u| u.items).sum::<i64>(),
+            p.total,
+            "{b} {d}"
+        );
+        if p.lines.is_empty() {
+            break;
+        }
+        paged.extend(p.lines.into_iter().map(|l| l.item.id));
+    }
+    let ids: Vec<i64> = all.iter().map(|i| i.id).collect();
+    assert_eq!(paged, ids, "{b} {d}: pages in list order, none twice");
+    let chuzhang = env.who("chuzhang1").await;
+    let mine = daily_check_page(app, &chuzhang, d, None, 1, 1000)
+        .await
+        .unwrap();
+    let scope = daily_check_list(app, &chuzhang, d, None).await.unwrap();
+    assert_eq!(
+        mine.lines.iter().map(|l| l.item.id).collect::<Vec<_>>(),
+        scope.iter().map(|i| i.id).collect::<Vec<_>>(),
+        "{b} {d}"
+    );
+    assert!(
+        theirs.iter().all(|t| scope.iter().any(|i| i.id == t.id)),
+        "{b} {d}"
+    );
+    if let Some(other) = all.iter().find(|i| !scope.iter().any(|s| s.id == i.id)) {
+        assert!(
+            matches!(
+                daily_check_line(app, &chuzhang, other.id).await,
+                Err(taizhang_app::AppError::Forbidden)
+            ),
+            "{b} {d}: another unit's line is not theirs to see"
+        );
+    }
+    if let Some(first) = all.first() {
+        let l = daily_check_line(app, &sys, first.id).await.unwrap();
+        assert_eq!(l.item.id, first.id, "{b} {d}");
+        assert!(!l.number.is_empty(), "{b} {d}");
+    }
 }
