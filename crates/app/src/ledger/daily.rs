@@ -248,12 +248,28 @@ pub async fn daily_check_list(
     day: Date,
     unit: Option<i64>,
 ) -> AppResult<Vec<CheckItemRow>> {
+    daily_check_slice(app, who, day, unit, i64::MAX, 0).await
+}
+
+/// `limit` items of [`daily_check_list`] from `offset`, in list order (the API's paging).
+pub async fn daily_check_slice(
+    app: &App,
+    who: &Caller,
+    day: Date,
+    unit: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<CheckItemRow>> {
     let units = visible_units(who, unit)?;
     let mut c = app.store.read().await?;
-    Ok(
-        store_cad::list_items_page(&mut c, &day.to_string(), item_units(&units), i64::MAX, 0)
-            .await?,
+    Ok(store_cad::list_items_page(
+        &mut c,
+        &day.to_string(),
+        item_units(&units),
+        limit.max(0),
+        offset.max(0),
     )
+    .await?)
 }
 
 /// A unit's share of a day's check list.

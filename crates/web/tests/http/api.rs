@@ -437,3 +437,58 @@ async fn the_openapi_description_covers_every_api_route_and_the_docs_are_served(
     let r = b.get("/api/docs/swagger-initializer.js").await;
     assert!(r.body.contains("/api/openapi.json"));
 }
+
+#[tokio::test]
+async fn the_daily_check_list_pages_by_limit_and_offset() {
+    for db in TestDb::both().await {
+        let t = TestApp::new(db, true).await;
+        let mut b = t.browser();
+        let tok = token(&t, "ducha").await;
+        let day = "2026-03-16";
+        let r = call(
+            &mut b,
+            Method::POST,
+            "/api/v1/daily-checks",
+            &tok,
+            Some(&json!({ "day": day }).to_string()),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let get = async |b: &mut Browser, q: &str| {
+            let r = call(
+                b,
+                Method::GET,
+                &format!("/api/v1/daily-checks?day={day}{q}"),
+                &tok,
+                None,
+                &[],
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            json_of(&r)["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let all = get(&mut b, "").await;
+        assert!(all.len() >= 3, "the demo has check items: {all:?}");
+        let mut paged = Vec::new();
+        for offset in (0..all.len() + 2).step_by(2) {
+            paged.extend(get(&mut b, &format!("&limit=2&offset={offset}")).await);
+        }
+        assert_eq!(paged, all, "pages of 2 give every item once, in order");
+        for (bad, status) in [
+            ("&limit=0", StatusCode::UNPROCESSABLE_ENTITY),
+            ("&limit=5001", StatusCode::UNPROCESSABLE_ENTITY),
+            ("&offset=-1", StatusCode::BAD_REQUEST),
+        ] {
+            let path = format!("/api/v1/daily-checks?day={day}{bad}");
+            let r = call(&mut b, Method::GET, &path, &tok, None, &[]).await;
+            assert_eq!(r.status, status, "{bad}: {}", r.body);
+            assert!(!code_of(&r).is_empty(), "{bad}: {}", r.body);
+        }
+    }
+}
