@@ -416,3 +416,29 @@ pub async fn handlers_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i64
     }
     Ok(out)
 }
+
+/// The first column of every row of a query built by the caller, as text.
+pub async fn query_texts(c: &mut Conn, sql: String) -> StoreResult<Vec<String>> {
+    let v: Vec<String> = crate::on!(c, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *c).await?);
+    Ok(v)
+}
+
+/// `N` integer columns of the one row of a query built by the caller (several counts in one
+/// pass).
+pub async fn query_counts<const N: usize>(
+    c: &mut Conn,
+    sql: String,
+    args: &[Arg],
+) -> StoreResult<[i64; N]> {
+    use sqlx::Row;
+    let mut out = [0i64; N];
+    crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+        let row = q.fetch_one(&mut *c).await?;
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = row.try_get::<i64, _>(i)?;
+        }
+    });
+    Ok(out)
+}

@@ -101,7 +101,7 @@ async fn check_items(st: &AppState, who: &Caller, n: &Names) -> AppResult<Vec<Va
 
 async fn desk_data(st: &AppState, who: &Caller) -> AppResult<Value> {
     let n = Names::load(&st.app).await?;
-    let counts = list::desk_counts(&st.app, who).await?;
+    let counts = taizhang_app::ledger::desk::desk_counts(&st.app, who).await?;
     let mut lists = vec![desk_list(st, who, &n, "待签收", query(&["assigned"], 10)).await?];
     if is_reviewer(who) {
         let pending = [

@@ -19,7 +19,7 @@ use crate::audit::{self, Event};
 use crate::{App, AppError, AppResult, Caller};
 
 /// The first day of the report period that ends on `due` (a report in it answers that due date).
-fn window_start(cycle: FeedbackCycle, due: Date) -> Date {
+pub(crate) fn window_start(cycle: FeedbackCycle, due: Date) -> Date {
     let span = match cycle {
         FeedbackCycle::Weekly { .. } => jiff::Span::new().days(6),
         _ => jiff::Span::new().months(1).days(-1),

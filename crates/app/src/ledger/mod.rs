@@ -11,6 +11,7 @@ pub mod actions;
 pub mod attachments;
 pub mod calendar;
 pub mod daily;
+pub mod desk;
 pub mod demo;
 pub mod edit;
 pub mod escalation;

@@ -126,6 +126,30 @@ async fn check_day(env: &Env, d: Date, unit: i64) {
         .unwrap();
     assert!(theirs.iter().all(|i| i.unit_id == unit), "{b} {d}");
     pages_match_the_list(env, d, &items, &theirs).await;
+    let desk = taizhang_app::ledger::desk::desk_counts(app, &env.who("ducha").await)
+        .await
+        .unwrap();
+    assert_eq!(desk.overdue, count("overdue"), "{b} {d}: desk overdue");
+    assert_eq!(desk.to_report, count("report_missed"), "{b} {d}: desk 待反馈");
+    assert_eq!(
+        desk.due_soon,
+        count("due_soon") + count("due_today"),
+        "{b} {d}: desk 即将到期"
+    );
+    for who in ["ducha", "chuzhang1", "jingban1", "buzhang"] {
+        let Ok(caller) = taizhang_app::caller::load_caller_by_username(app, who).await else {
+            continue;
+        };
+        assert_eq!(
+            taizhang_app::ledger::desk::desk_counts(app, &caller)
+                .await
+                .unwrap(),
+            taizhang_app::ledger::list::desk_counts(app, &caller)
+                .await
+                .unwrap(),
+            "{b} {d} {who}: the desk's SQL counts are the classification's"
+        );
+    }
     if let Some(first) = theirs.iter().find(|i| i.confirmed_at.is_none()) {
         confirm_check_item(app, &env.who("jingban1").await, first.id, "followed_up")
             .await
