@@ -104,13 +104,21 @@ pub async fn caller_of(
     source_ip: &str,
     request_id: &str,
 ) -> AppResult<Caller> {
-    let person_id = p.id;
-    let roles: Vec<Role> = taizhang_store::people::roles_of(c, person_id)
-        .await?
-        .iter()
-        .filter_map(|r| Role::parse(r))
-        .collect();
+    let roles = taizhang_store::people::roles_of(c, p.id).await?;
     let tree = app.unit_tree(c).await?;
+    Ok(build_caller(p, &roles, &tree, source_ip, request_id))
+}
+
+/// The caller for a person, their role codes (unknown codes are ignored) and the unit tree.
+pub fn build_caller(
+    p: taizhang_store::people::Person,
+    role_codes: &[String],
+    tree: &crate::org::UnitTree,
+    source_ip: &str,
+    request_id: &str,
+) -> Caller {
+    let person_id = p.id;
+    let roles: Vec<Role> = role_codes.iter().filter_map(|r| Role::parse(r)).collect();
     let clearance = Label::parse(&p.clearance).unwrap_or(Label::Normal);
     let actor = Actor {
         person_id,
@@ -120,7 +128,7 @@ pub async fn caller_of(
         subtree: tree.subtree(p.unit_id),
         led_units: tree.led_by(person_id),
     };
-    Ok(Caller {
+    Caller {
         person_id: Some(person_id),
         name: p.username,
         display_name: p.display_name,
@@ -129,7 +137,7 @@ pub async fn caller_of(
         actor,
         source_ip: source_ip.to_owned(),
         request_id: request_id.to_owned(),
-    })
+    }
 }
 
 /// Load the caller for a username (tests, CLI).

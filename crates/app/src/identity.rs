@@ -635,6 +635,11 @@ pub async fn create_token(
 }
 
 /// Resolve a bearer token to its caller; revoked, expired or disabled means refused.
+///
+/// A resolved token is reused for up to [`crate::caller_cache::TTL`] without reading the database
+/// (see [`crate::caller_cache`]: changes made on this node apply at once; a revocation or role
+/// change made on *another* node applies here within that time). A miss reads the token, person,
+/// roles and unit-tree fingerprint in one query.
 pub async fn authenticate_token(
     app: &App,
     raw: &str,
@@ -642,24 +647,45 @@ pub async fn authenticate_token(
     request_id: &str,
 ) -> AppResult<Caller> {
     let now = app.clock.now_ms();
+    let digest = token_digest(raw);
+    let cache = &app.caches.callers;
+    if let Some(hit) = cache.find(&digest, now) {
+        if let Some(token_id) = hit.touch {
+            let mut w = app.store.begin().await?;
+            people::touch_token(&mut w, token_id, now).await?;
+            w.commit().await?;
+        }
+        let mut caller = hit.caller;
+        source_ip.clone_into(&mut caller.source_ip);
+        request_id.clone_into(&mut caller.request_id);
+        return Ok(caller);
+    }
+    let generation = cache.generation();
     let mut c = app.store.read().await?;
-    let Some(t) = people::find_token_by_hash(&mut c, &token_digest(raw)).await? else {
+    let Some(found) = people::find_token_caller(&mut c, &digest).await? else {
         return Err(AppError::BadCredentials);
     };
+    let t = found.token;
     if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
         return Err(AppError::BadCredentials);
     }
-    let person = people::get_person(&mut c, t.person_id).await?;
-    if person.disabled {
+    if found.person.disabled {
         return Err(AppError::BadCredentials);
     }
-    let caller = caller_of(app, &mut c, person, source_ip, request_id).await?;
+    let tree = app.unit_tree_at(&mut c, found.units_stamp).await?;
     drop(c);
-    if t.last_used_at.is_none_or(|u| now - u > 60_000) {
+    let caller =
+        crate::caller::build_caller(found.person, &found.roles, &tree, source_ip, request_id);
+    let touch = t
+        .last_used_at
+        .is_none_or(|u| now - u > crate::caller_cache::TOUCH_EVERY_MS);
+    if touch {
         let mut w = app.store.begin().await?;
         people::touch_token(&mut w, t.id, now).await?;
         w.commit().await?;
     }
+    let last_used = if touch { Some(now) } else { t.last_used_at };
+    cache.keep(digest, generation, &caller, t.id, t.expires_at, last_used);
     Ok(caller)
 }
 
@@ -683,6 +709,7 @@ pub async fn revoke_token(app: &App, who: &Caller, token_id: i64) -> AppResult<(
     )
     .await?;
     c.commit().await?;
+    app.caches.callers.forget_all();
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bench_seed;
 pub mod caller;
+pub mod caller_cache;
 pub mod clock;
 pub mod demo;
 pub mod directory;
@@ -85,7 +86,7 @@ pub struct App {
 use taizhang_domain::calendar::WorkCalendar;
 
 /// The unit tree's fingerprint: (number of units, latest change in unix ms).
-type UnitsStamp = (i64, i64);
+pub type UnitsStamp = (i64, i64);
 
 /// The unit tree, kept between requests while the database's fingerprint of it is unchanged.
 #[derive(Default)]
@@ -95,6 +96,8 @@ pub struct Caches {
     names: std::sync::RwLock<Option<(names::NamesStamp, Arc<names::NameDirectory>)>>,
     /// Ledger rules keyed by the stored thresholds' text (`ledger::thresholds::rules_in`).
     ledger_rules: std::sync::RwLock<Option<(String, ledger::LedgerRules)>>,
+    /// API bearer tokens resolved to callers, for a few seconds (see [`caller_cache`]).
+    pub callers: caller_cache::CallerCache,
 }
 
 impl Caches {
@@ -131,6 +134,16 @@ impl App {
     /// The unit tree: one small fingerprint query, and a reload only when a unit changed.
     pub async fn unit_tree(&self, c: &mut taizhang_store::Conn) -> AppResult<Arc<org::UnitTree>> {
         let stamp = taizhang_store::org::units_stamp(c).await?;
+        self.unit_tree_at(c, stamp).await
+    }
+
+    /// The unit tree for a fingerprint `stamp` the caller already read on `c` (see
+    /// [`taizhang_store::org::units_stamp`]).
+    pub async fn unit_tree_at(
+        &self,
+        c: &mut taizhang_store::Conn,
+        stamp: UnitsStamp,
+    ) -> AppResult<Arc<org::UnitTree>> {
         if let Ok(guard) = self.caches.units.read()
             && let Some((s, tree)) = guard.as_ref()
             && *s == stamp

@@ -335,6 +335,8 @@ pub async fn set_roles(app: &App, who: &Caller, person_id: i64, roles: &[Role]) 
     )
     .await?;
     c.commit().await?;
+    // The caller cache holds roles, clearance, disabled flags and unit scopes.
+    app.caches.callers.forget_all();
     Ok(())
 }
 
@@ -369,6 +371,8 @@ pub async fn set_disabled(
     )
     .await?;
     c.commit().await?;
+    // The caller cache holds roles, clearance, disabled flags and unit scopes.
+    app.caches.callers.forget_all();
     Ok(())
 }
 
@@ -562,6 +566,8 @@ pub async fn edit_unit(app: &App, who: &Caller, edit: UnitEdit) -> AppResult<i64
     };
     audit::append(app, &mut c, who, Event::ok("unit.edit", "unit", id, detail)).await?;
     c.commit().await?;
+    // The caller cache holds roles, clearance, disabled flags and unit scopes.
+    app.caches.callers.forget_all();
     Ok(id)
 }
 
@@ -592,6 +598,8 @@ pub async fn set_clearance(
     )
     .await?;
     c.commit().await?;
+    // The caller cache holds roles, clearance, disabled flags and unit scopes.
+    app.caches.callers.forget_all();
     Ok(())
 }
 

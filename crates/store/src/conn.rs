@@ -154,6 +154,7 @@ impl Store {
             .log_slow_statements(tracing::log::LevelFilter::Debug, Duration::from_secs(1));
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await
@@ -184,8 +185,12 @@ impl Store {
             }
             Err(e) => return Err(sqlite_open_error(&abs, e)),
         }
+        // No liveness ping before each acquire: a SQLite connection is a local file handle that
+        // cannot drop like a socket, and the ping was one more worker-thread round trip per
+        // request (sqlx still pings once when a connection goes back to the pool).
         let read = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.read_only(true).create_if_missing(false))
             .await
@@ -243,6 +248,19 @@ impl Store {
                 Conn::SqliteTx(write.begin_with("BEGIN IMMEDIATE").await?)
             }
             Pools::Pg { pool } => Conn::PgTx(pool.begin().await?),
+        })
+    }
+
+    /// A read-only transaction over one consistent snapshot (backups): a deferred `BEGIN` on a
+    /// SQLite read connection (WAL keeps its snapshot while writers carry on), `REPEATABLE READ`
+    /// on PostgreSQL. End it with [`Conn::rollback`].
+    pub async fn snapshot(&self) -> StoreResult<Conn> {
+        Ok(match &*self.inner {
+            Pools::Sqlite { read, .. } => Conn::SqliteTx(read.begin().await?),
+            Pools::Pg { pool } => Conn::PgTx(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+            ),
         })
     }
 

@@ -219,6 +219,39 @@ pub async fn handlers(c: &mut Conn, id: i64) -> StoreResult<Vec<i64>> {
     Ok(v)
 }
 
+/// `(matter_id, person_id)` of the 承办人 of these matters, by matter then person, in chunked
+/// `IN` lists.
+pub async fn handlers_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        // Integers formatted here, never user text.
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT matter_id, person_id FROM matter_handlers WHERE matter_id IN ({}) \
+             ORDER BY matter_id, person_id",
+            list.join(",")
+        );
+        let rows: Vec<(i64, i64)> = crate::on!(c, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *c).await?);
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// 配合单位 and 承办人 of a matter in one query: ([`assisting_units`], [`handlers`]).
+pub async fn parties(c: &mut Conn, id: i64) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+    let rows: Vec<(i64, i64)> = crate::on!(c, c => sqlx::query_as(
+        "SELECT CAST(0 AS BIGINT) AS k, unit_id AS v FROM matter_units WHERE matter_id = $1 \
+         UNION ALL SELECT CAST(1 AS BIGINT) AS k, person_id AS v FROM matter_handlers WHERE matter_id = $1 \
+         ORDER BY k, v")
+        .bind(id).fetch_all(&mut *c).await?);
+    let (units, people): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(k, _)| *k == 0);
+    Ok((
+        units.into_iter().map(|(_, v)| v).collect(),
+        people.into_iter().map(|(_, v)| v).collect(),
+    ))
+}
+
 pub async fn add_assisting_unit(c: &mut Conn, id: i64, unit_id: i64) -> StoreResult<()> {
     crate::on!(c, c => sqlx::query("INSERT INTO matter_units (matter_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(id).bind(unit_id).execute(&mut *c).await?.rows_affected());
@@ -398,25 +431,6 @@ pub async fn set_label(c: &mut Conn, id: i64, label: &str, now_ms: i64) -> Store
     Ok(())
 }
 
-/// `(matter_id, person_id)` of the 承办人 of these matters, by matter then person, in chunked
-/// `IN` lists.
-pub async fn handlers_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        // Integers formatted here, never user text.
-        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-        let sql = format!(
-            "SELECT matter_id, person_id FROM matter_handlers WHERE matter_id IN ({}) \
-             ORDER BY matter_id, person_id",
-            list.join(",")
-        );
-        let rows: Vec<(i64, i64)> = crate::on!(c, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut *c).await?);
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
 /// The first column of every row of a query built by the caller, as text.
 pub async fn query_texts(c: &mut Conn, sql: String) -> StoreResult<Vec<String>> {
     let v: Vec<String> = crate::on!(c, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -441,4 +455,40 @@ pub async fn query_counts<const N: usize>(
         }
     });
     Ok(out)
+}
+
+/// What the light of a matter depends on (the list's light filter over many matters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LightFacts {
+    pub id: i64,
+    pub status: String,
+    pub deadline: Option<String>,
+    pub assigned_on: Option<String>,
+    pub progress: Option<i64>,
+    pub source_category: String,
+}
+
+/// Stream the rows of `SELECT m.id, m.status, m.deadline, m.assigned_on, m.progress,
+/// m.source_category …` built by the caller through `f`, one at a time.
+pub async fn for_each_light_facts(
+    c: &mut Conn,
+    sql: String,
+    args: &[Arg],
+    mut f: impl FnMut(LightFacts),
+) -> StoreResult<()> {
+    crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+        let mut rows = q.fetch(&mut *c);
+        while let Some(r) = rows.try_next().await? {
+            f(LightFacts {
+                id: r.i64("id")?,
+                status: r.text("status")?,
+                deadline: r.opt_text("deadline")?,
+                assigned_on: r.opt_text("assigned_on")?,
+                progress: r.opt_i64("progress")?,
+                source_category: r.text("source_category")?,
+            });
+        }
+    });
+    Ok(())
 }

@@ -416,6 +416,57 @@ pub async fn find_token_by_hash(c: &mut Conn, token_hash: &str) -> StoreResult<O
     Ok(v)
 }
 
+/// A bearer token with everything needed to authenticate it, read in one query: the token, its
+/// person, the person's role codes (by code) and the unit tree's fingerprint (see
+/// [`crate::org::units_stamp`]). Four queries per request before.
+#[derive(Debug, Clone)]
+pub struct TokenCaller {
+    pub token: ApiToken,
+    pub person: Person,
+    pub roles: Vec<String>,
+    pub units_stamp: (i64, i64),
+}
+
+/// The token with digest `token_hash`, its person, roles and the unit-tree fingerprint, or `None`
+/// for an unknown token. One row per role (a person without roles gives one row with no role).
+pub async fn find_token_caller(c: &mut Conn, token_hash: &str) -> StoreResult<Option<TokenCaller>> {
+    const SQL: &str = "SELECT t.id AS t_id, t.person_id AS t_person_id, t.name AS t_name, \
+        t.created_at AS t_created_at, t.expires_at AS t_expires_at, t.revoked_at AS t_revoked_at, \
+        t.last_used_at AS t_last_used_at, \
+        p.id, p.username, p.display_name, p.unit_id, p.position, p.email, p.clearance, p.password_hash, \
+        p.password_changed_at, p.must_change_password, p.failed_logins, p.locked_until, p.totp_secret, \
+        p.totp_last_step, p.disabled, p.expires_at, p.last_login_at, r.role AS r_role, \
+        (SELECT COUNT(*) FROM units) AS units_n, (SELECT COALESCE(MAX(updated_at), 0) FROM units) AS units_t \
+        FROM api_tokens t JOIN people p ON p.id = t.person_id \
+        LEFT JOIN person_roles r ON r.person_id = p.id \
+        WHERE t.token_hash = $1 ORDER BY r.role";
+    let v = crate::on!(c, c => {
+        let rows = sqlx::query(SQL).bind(token_hash).fetch_all(&mut *c).await?;
+        match rows.first() {
+            None => None,
+            Some(first) => Some(TokenCaller {
+                token: ApiToken {
+                    id: first.i64("t_id")?,
+                    person_id: first.i64("t_person_id")?,
+                    name: first.text("t_name")?,
+                    created_at: first.i64("t_created_at")?,
+                    expires_at: first.opt_i64("t_expires_at")?,
+                    revoked_at: first.opt_i64("t_revoked_at")?,
+                    last_used_at: first.opt_i64("t_last_used_at")?,
+                },
+                person: map(first)?,
+                roles: rows
+                    .iter()
+                    .map(|r| r.opt_text("r_role"))
+                    .filter_map(Result::transpose)
+                    .collect::<StoreResult<Vec<_>>>()?,
+                units_stamp: (first.i64("units_n")?, first.i64("units_t")?),
+            }),
+        }
+    });
+    Ok(v)
+}
+
 pub async fn list_tokens(c: &mut Conn, person_id: Option<i64>) -> StoreResult<Vec<ApiToken>> {
     let v = crate::on!(c, c => {
         let rows = sqlx::query(

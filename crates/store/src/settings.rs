@@ -8,6 +8,28 @@ pub async fn find(c: &mut Conn, key: &str) -> StoreResult<Option<String>> {
     Ok(v)
 }
 
+/// Two settings in one query (each `None` when absent).
+pub async fn find_pair(
+    c: &mut Conn,
+    a: &str,
+    b: &str,
+) -> StoreResult<(Option<String>, Option<String>)> {
+    let rows = crate::on!(c, c => {
+        let rows = sqlx::query("SELECT key, value FROM settings WHERE key IN ($1, $2)")
+            .bind(a).bind(b).fetch_all(&mut *c).await?;
+        rows.iter().map(|r| Ok((r.text("key")?, r.text("value")?))).collect::<StoreResult<Vec<_>>>()?
+    });
+    let mut out = (None, None);
+    for (k, v) in rows {
+        if k == a {
+            out.0 = Some(v);
+        } else if k == b {
+            out.1 = Some(v);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn put(c: &mut Conn, key: &str, value: &str, now_ms: i64) -> StoreResult<()> {
     crate::on!(c, c => sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)

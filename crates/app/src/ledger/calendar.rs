@@ -35,7 +35,7 @@ pub async fn load(c: &mut Conn) -> AppResult<WorkCalendar> {
 }
 
 /// The setting bumped by every calendar edit, so each node's cached calendar knows it is stale.
-const VERSION_KEY: &str = "calendar.version";
+pub(crate) const VERSION_KEY: &str = "calendar.version";
 
 async fn bump_version(app: &App, c: &mut Conn) -> AppResult<()> {
     let v = taizhang_store::settings::find(c, VERSION_KEY)
@@ -52,6 +52,15 @@ pub async fn load_cached(app: &App, c: &mut Conn) -> AppResult<std::sync::Arc<Wo
     let version = taizhang_store::settings::find(c, VERSION_KEY)
         .await?
         .unwrap_or_default();
+    cached_at(app, c, version).await
+}
+
+/// The calendar at a `calendar.version` already read on `c` (empty when unset).
+pub(crate) async fn cached_at(
+    app: &App,
+    c: &mut Conn,
+    version: String,
+) -> AppResult<std::sync::Arc<WorkCalendar>> {
     if let Some(cal) = app.caches.calendar(&version) {
         return Ok(cal);
     }

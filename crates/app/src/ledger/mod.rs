@@ -11,8 +11,8 @@ pub mod actions;
 pub mod attachments;
 pub mod calendar;
 pub mod daily;
-pub mod desk;
 pub mod demo;
+pub mod desk;
 pub mod edit;
 pub mod escalation;
 pub mod flow;
@@ -56,6 +56,26 @@ pub struct LedgerRules {
 /// [`thresholds::rules_in`] (the daily check and the escalation ladder keep these defaults).
 pub fn rules() -> LedgerRules {
     LedgerRules::default()
+}
+
+/// The working-day calendar and the ledger rules for one request: both cached in [`App`] and
+/// validated by their settings rows (`calendar.version`, [`thresholds::SETTING_KEY`]), read in
+/// one query instead of one each.
+pub(crate) async fn calendar_and_rules(
+    app: &App,
+    c: &mut Conn,
+) -> AppResult<(
+    std::sync::Arc<taizhang_domain::calendar::WorkCalendar>,
+    LedgerRules,
+)> {
+    let (version, thresholds) =
+        taizhang_store::settings::find_pair(c, calendar::VERSION_KEY, thresholds::SETTING_KEY)
+            .await?;
+    let cal = calendar::cached_at(app, c, version.unwrap_or_default()).await?;
+    Ok((
+        cal,
+        thresholds::rules_for(app, thresholds.unwrap_or_default()),
+    ))
 }
 
 /// Longest 事项内容 and other free texts accepted, in characters.
@@ -128,10 +148,11 @@ pub(crate) fn status_of(m: &MatterRow) -> AppResult<MatterStatus> {
 
 /// The policy target of a matter: lead unit, assisting units, handlers, label.
 pub(crate) async fn target_of(c: &mut Conn, m: &MatterRow) -> AppResult<Target> {
+    let (assisting_units, handler_ids) = store_matters::parties(c, m.id).await?;
     Ok(Target {
         owner_unit: Some(m.lead_unit_id),
-        assisting_units: store_matters::assisting_units(c, m.id).await?,
-        handler_ids: store_matters::handlers(c, m.id).await?,
+        assisting_units,
+        handler_ids,
         label: Label::parse(&m.label).unwrap_or(Label::Core),
     })
 }

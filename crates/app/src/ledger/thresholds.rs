@@ -59,11 +59,16 @@ pub async fn rules_in(app: &App, c: &mut Conn) -> AppResult<LedgerRules> {
     let raw = taizhang_store::settings::find(c, SETTING_KEY)
         .await?
         .unwrap_or_default();
+    Ok(rules_for(app, raw))
+}
+
+/// The ledger rules for the stored thresholds' text `raw` (empty when unset), cached by it.
+pub(crate) fn rules_for(app: &App, raw: String) -> LedgerRules {
     if let Ok(guard) = app.caches.ledger_rules.read()
         && let Some((k, r)) = guard.as_ref()
         && *k == raw
     {
-        return Ok(*r);
+        return *r;
     }
     let mut rules = super::rules();
     if !raw.is_empty() {
@@ -78,7 +83,7 @@ pub async fn rules_in(app: &App, c: &mut Conn) -> AppResult<LedgerRules> {
     if let Ok(mut guard) = app.caches.ledger_rules.write() {
         *guard = Some((raw, rules));
     }
-    Ok(rules)
+    rules
 }
 
 /// The thresholds for `who`: administrators (to edit them) and everyone who reads the ledger

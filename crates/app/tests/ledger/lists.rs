@@ -239,6 +239,28 @@ async fn each_light_filter_returns_exactly_the_matters_of_that_light() {
             if want.len() <= 200 {
                 assert_eq!(ids, want_sorted, "{b}: {light}");
             }
+            // Pages of 7 cut the lit list in list order.
+            let mut paged = Vec::new();
+            for page in 1.. {
+                let p = list_matters(
+                    app,
+                    &ducha,
+                    &MatterQuery {
+                        light: Some(light.into()),
+                        per_page: 7,
+                        page,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+                if p.rows.is_empty() {
+                    break;
+                }
+                assert!(p.rows.iter().all(|v| v.light.code() == light), "{b}");
+                paged.extend(p.rows.iter().map(|v| v.row.id));
+            }
+            assert_eq!(paged, want, "{b}: {light} pages in list order");
         }
     }
 }
@@ -366,5 +388,69 @@ async fn only_the_security_admin_sets_a_matter_label_and_it_takes_effect_everywh
         .await
         .unwrap();
         assert!(all.rows.iter().all(|v| v.row.id != id), "{b}");
+    }
+}
+
+#[tokio::test]
+async fn pages_read_by_deadline_are_the_whole_sorted_list_cut_in_pages() {
+    use taizhang_app::ledger::list::{list_all_matters, list_slice};
+    for db in TestDb::both().await {
+        let env = Env::new(&db, date(2026, 3, 16), true).await;
+        let (app, b) = (&env.app, env.backend);
+        for who in ["ducha", "chuzhang1"] {
+            let who = env.who(who).await;
+            let queries = [
+                MatterQuery {
+                    overdue: true,
+                    ..Default::default()
+                },
+                MatterQuery {
+                    overdue: true,
+                    desc: true,
+                    ..Default::default()
+                },
+                MatterQuery {
+                    overdue: true,
+                    statuses: vec!["in_progress".into(), "completed".into()],
+                    ..Default::default()
+                },
+                MatterQuery {
+                    statuses: vec!["in_progress".into(), "assigned".into()],
+                    deadline_to: Some("2026-06-30".into()),
+                    desc: true,
+                    ..Default::default()
+                },
+                MatterQuery {
+                    statuses: vec!["in_progress".into()],
+                    ..Default::default()
+                },
+            ];
+            for q in queries {
+                let whole: Vec<i64> = list_all_matters(app, &who, &q)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.row.id)
+                    .collect();
+                let (mut paged, mut counted) = (Vec::new(), Vec::new());
+                for page in 1.. {
+                    let q = MatterQuery {
+                        page,
+                        per_page: 7,
+                        ..q.clone()
+                    };
+                    let slice = list_slice(app, &who, &q).await.unwrap();
+                    let full = list_matters(app, &who, &q).await.unwrap();
+                    assert_eq!(full.total, whole.len() as i64, "{b} {q:?}");
+                    paged.extend(slice.rows.iter().map(|v| v.row.id));
+                    counted.extend(full.rows.iter().map(|v| v.row.id));
+                    if !slice.more {
+                        break;
+                    }
+                }
+                assert_eq!(paged, whole, "{b} {q:?}");
+                assert_eq!(counted, whole, "{b} {q:?}");
+            }
+        }
     }
 }

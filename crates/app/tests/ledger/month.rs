@@ -130,7 +130,11 @@ async fn check_day(env: &Env, d: Date, unit: i64) {
         .await
         .unwrap();
     assert_eq!(desk.overdue, count("overdue"), "{b} {d}: desk overdue");
-    assert_eq!(desk.to_report, count("report_missed"), "{b} {d}: desk 待反馈");
+    assert_eq!(
+        desk.to_report,
+        count("report_missed"),
+        "{b} {d}: desk 待反馈"
+    );
     assert_eq!(
         desk.due_soon,
         count("due_soon") + count("due_today"),

@@ -17,7 +17,7 @@ use super::extract::{ApiJson, ApiQuery, PathId, bad, etag_of, header_value};
 use super::types::{
     Created, ErrorBody, MatterDetailOut, MatterList, MatterOut, NewMatterIn, TimelineEvent,
 };
-use super::{error_response, json_ok};
+use super::{error_response, json_ok_sized};
 use crate::AppState;
 use crate::session::Api;
 
@@ -172,20 +172,36 @@ pub async fn list_matters(
         Ok(q) => q,
         Err(e) => return error_response(&e),
     };
-    let page = match ledger::list::list_matters(&st.app, &who, &q).await {
-        Ok(p) => p,
-        Err(e) => return error_response(&e),
+    // The total is counted only when asked for; otherwise one row past the page says whether a
+    // next page exists.
+    let (rows, total, more) = if p.with_total.unwrap_or(false) {
+        match ledger::list::list_matters(&st.app, &who, &q).await {
+            Ok(page) => {
+                let seen = offset + i64::try_from(page.rows.len()).unwrap_or(0);
+                (page.rows, Some(page.total), seen < page.total)
+            }
+            Err(e) => return error_response(&e),
+        }
+    } else {
+        match ledger::list::list_slice(&st.app, &who, &q).await {
+            Ok(slice) => (slice.rows, None, slice.more),
+            Err(e) => return error_response(&e),
+        }
     };
-    let seen = offset + i64::try_from(page.rows.len()).unwrap_or(0);
-    let next_cursor = (seen < page.total && !page.rows.is_empty()).then(|| {
+    let seen = offset + i64::try_from(rows.len()).unwrap_or(0);
+    let next_cursor = (more && !rows.is_empty()).then(|| {
         let c = Cursor { o: seen, f: fp };
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap_or_default())
     });
-    json_ok(&MatterList {
-        items: page.rows.into_iter().map(MatterOut::from).collect(),
-        next_cursor,
-        total: p.with_total.unwrap_or(false).then_some(page.total),
-    })
+    let capacity = 256 + rows.len() * 1536;
+    json_ok_sized(
+        &MatterList {
+            items: rows.into_iter().map(MatterOut::from).collect(),
+            next_cursor,
+            total,
+        },
+        capacity,
+    )
 }
 
 fn new_matter(b: NewMatterIn) -> Result<NewMatter, AppError> {
@@ -331,7 +347,8 @@ fn arr<T: Serialize>(rows: &[T]) -> Vec<serde_json::Value> {
 /// The body and ETag of a matter as `who` sees it.
 pub async fn current(st: &AppState, who: &Caller, id: i64) -> Result<(Vec<u8>, String), AppError> {
     let d = ledger::get_matter(&st.app, who, id).await?;
-    let body = serde_json::to_vec(&detail_out(who, d))
+    let mut body = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer(&mut body, &detail_out(who, d))
         .map_err(|e| AppError::Internal(format!("matter json: {e}")))?;
     let tag = etag_of(&body);
     Ok((body, tag))
