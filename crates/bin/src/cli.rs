@@ -246,7 +246,7 @@ async fn backup(app: &App, to: &std::path::Path) -> anyhow::Result<()> {
     let tmp = to.with_extension("partial");
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     let summary = match app.store.backup_to(&mut w).await {
         Ok(s) => s,
         Err(e) => {
@@ -255,7 +255,15 @@ async fn backup(app: &App, to: &std::path::Path) -> anyhow::Result<()> {
             return Err(e).context("backup failed");
         }
     };
-    drop(w);
+    // On disk before it takes its final name (rows were streamed, never held in memory).
+    let synced = w
+        .into_inner()
+        .map_err(std::io::IntoInnerError::into_error)
+        .and_then(|f| f.sync_all());
+    if let Err(e) = synced {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+    }
     std::fs::rename(&tmp, to)
         .with_context(|| format!("cannot move the backup into {}", to.display()))?;
     taizhang_app::audit::record_alone(
@@ -287,7 +295,7 @@ async fn backup(app: &App, to: &std::path::Path) -> anyhow::Result<()> {
 async fn restore(app: &App, from: &std::path::Path, force: bool) -> anyhow::Result<()> {
     let file =
         std::fs::File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
-    let mut r = std::io::BufReader::new(file);
+    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
     let summary = app
         .store
         .restore_from(&mut r, force)

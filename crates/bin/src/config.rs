@@ -55,6 +55,11 @@ pub struct Config {
     pub smtp_password: String,
     /// Sender address, e.g. `台账系统 <taizhang@example.gov.cn>`.
     pub smtp_from: String,
+    /// Seconds a page, form or API call may take, body included (5–600).
+    pub request_timeout_secs: i64,
+    /// Seconds an upload or an export/report download being built may take (60–86400, at least
+    /// `request_timeout_secs`): a slow line gets this long, a trickling client no longer.
+    pub transfer_timeout_secs: i64,
 }
 
 impl Default for Config {
@@ -83,6 +88,8 @@ impl Default for Config {
             smtp_username: String::new(),
             smtp_password: String::new(),
             smtp_from: "台账系统 <taizhang@localhost>".into(),
+            request_timeout_secs: 60,
+            transfer_timeout_secs: 900,
         }
     }
 }
@@ -123,6 +130,8 @@ impl fmt::Debug for Config {
                 },
             )
             .field("smtp_from", &self.smtp_from)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("transfer_timeout_secs", &self.transfer_timeout_secs)
             .finish()
     }
 }
@@ -256,11 +265,34 @@ impl Config {
         if !(1..=65535).contains(&self.smtp_port) {
             bail!("smtp_port must be a port number, not {}", self.smtp_port);
         }
+        if !(5..=600).contains(&self.request_timeout_secs) {
+            bail!(
+                "request_timeout_secs must be between 5 and 600, not {}",
+                self.request_timeout_secs
+            );
+        }
+        if !(60..=86_400).contains(&self.transfer_timeout_secs)
+            || self.transfer_timeout_secs < self.request_timeout_secs
+        {
+            bail!(
+                "transfer_timeout_secs must be between 60 and 86400 and at least request_timeout_secs, not {}",
+                self.transfer_timeout_secs
+            );
+        }
         for p in &self.trusted_proxies {
             p.parse::<std::net::IpAddr>()
                 .map_err(|_| anyhow::anyhow!("trusted_proxies: `{p}` is not an IP address"))?;
         }
         Ok(())
+    }
+
+    /// The time limits of the web server.
+    pub fn http_limits(&self) -> taizhang_web::HttpLimits {
+        let secs = |n: i64| std::time::Duration::from_secs(u64::try_from(n).unwrap_or(60));
+        taizhang_web::HttpLimits {
+            request_timeout: secs(self.request_timeout_secs),
+            transfer_timeout: secs(self.transfer_timeout_secs),
+        }
     }
 
     pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -355,6 +387,13 @@ smtp_security = "starttls"
 smtp_username = ""
 smtp_password = ""
 smtp_from = "台账系统 <taizhang@localhost>"
+
+# Time limits in seconds. Pages, forms and API calls: request_timeout_secs (5–600).
+# Attachment and import uploads, exports and report downloads being built: transfer_timeout_secs
+# (60–86400), long enough for a 20 MB scan over a slow line; a client trickling its upload is
+# still cut off there.
+request_timeout_secs = 60
+transfer_timeout_secs = 900
 "#;
 
 #[cfg(test)]
@@ -392,6 +431,19 @@ mod tests {
         };
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("unknown database URL scheme"), "{err}");
+    }
+
+    #[test]
+    fn a_transfer_timeout_shorter_than_the_request_timeout_is_refused() {
+        let cfg = Config {
+            request_timeout_secs: 120,
+            transfer_timeout_secs: 90,
+            ..Config::default()
+        };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("transfer_timeout_secs"), "{err}");
+        let ok = Config::default().http_limits();
+        assert_eq!(ok.transfer_timeout.as_secs(), 900);
     }
 
     #[test]

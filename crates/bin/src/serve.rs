@@ -74,7 +74,7 @@ pub async fn run(cfg: Config, demo: bool, password: Option<String>) -> anyhow::R
         .then(|| taizhang_jobs::spawn_scheduler(app.clone()));
     let outbox = spawn_outbox(&cfg, &app).await?;
     let state = AppState::new(app, info).map_err(|e| anyhow::anyhow!(e))?;
-    let router = taizhang_web::router(state);
+    let router = taizhang_web::router_with(state, cfg.http_limits());
     if demo && addr.ip().is_loopback() && cfg.secure_cookies {
         println!(
             "demo on loopback: session cookie without Secure so that http://{addr}/ works in any browser"

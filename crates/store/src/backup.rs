@@ -1,17 +1,25 @@
 //! Logical backup and restore: a portable JSON-lines file, the same for both backends, so a
 //! SQLite database can be restored into PostgreSQL and back. The table registry below must match
 //! the migrations; a contract test compares it with the live schema.
+//!
+//! Both directions stream: a backup reads one consistent snapshot table by table and writes each
+//! row as it comes (attachment bytes in groups of a few MB), and a restore inserts bounded batches
+//! as it reads, inside one transaction that is rolled back unless the whole file arrived intact.
+//! Memory stays at a few batches plus the largest single row, whatever the size of the data.
+//!
+//! The file: a header line `{"format":"taizhang-backup","version":1,"tables":N}`, one line per row
+//! `{"t":TABLE,"r":[values in registry order]}` (tables in registry order), and an end line
+//! `{"end":true,"counts":{…},"sha256":HEX}` whose digest covers every line before it.
+
+mod read;
+mod write;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{Conn, Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult};
 
 /// How a column is carried in the backup file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -539,7 +547,10 @@ impl BackupSummary {
     }
 }
 
+/// The first line's `format`.
 const FORMAT: &str = "taizhang-backup";
+/// The version written; a restore reads this one and refuses a newer one.
+const VERSION: i64 = 1;
 
 impl Store {
     /// Row counts of every table (for drills and the settings page).
@@ -562,59 +573,15 @@ impl Store {
         }))
     }
 
-    /// Write every table to `out` as JSON lines, in one consistent read transaction.
+    /// Write every table to `out` as JSON lines from one consistent snapshot, row by row.
     pub async fn backup_to(&self, out: &mut dyn Write) -> StoreResult<BackupSummary> {
-        let mut c = self.begin().await?;
-        let mut hasher = Sha256::new();
-        let mut summary = BackupSummary::default();
-        let header = serde_json::json!({"format": FORMAT, "version": 1, "tables": TABLES.len()});
-        write_line(out, &mut hasher, &header)?;
-        for (table, cols) in TABLES {
-            let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
-            let sql = format!(
-                "SELECT {} FROM {table} ORDER BY {}",
-                names.join(", "),
-                names[0]
-            );
-            let rows: Vec<Vec<Value>> = crate::on!(c, c => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
-                let mut v = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    let mut vals = Vec::with_capacity(cols.len());
-                    for (name, kind) in cols.iter() {
-                        vals.push(match kind {
-                            Col::Int | Col::SelfRef => r.try_get::<Option<i64>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
-                            Col::Text => r.try_get::<Option<String>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
-                            Col::Flag => r.try_get::<Option<bool>, _>(*name).map(|x| x.map_or(Value::Null, Value::from)),
-                            Col::Bytes => r.try_get::<Option<Vec<u8>>, _>(*name).map(|x| x.map_or(Value::Null, |b| Value::from(B64.encode(b)))),
-                        }.map_err(|e| StoreError::Other(format!("{table}.{name}: {e}")))?);
-                    }
-                    v.push(vals);
-                }
-                v
-            });
-            summary
-                .counts
-                .insert((*table).to_owned(), rows.len() as u64);
-            for vals in rows {
-                write_line(
-                    out,
-                    &mut hasher,
-                    &serde_json::json!({"t": table, "r": vals}),
-                )?;
-            }
-        }
-        c.rollback().await?;
-        summary.sha256 = hex::encode(hasher.finalize());
-        let footer =
-            serde_json::json!({"end": true, "counts": summary.counts, "sha256": summary.sha256});
-        writeln!(out, "{footer}").map_err(io_err)?;
-        out.flush().map_err(io_err)?;
-        Ok(summary)
+        write::backup(self, out).await
     }
 
-    /// Restore a backup into this database in one transaction: all of it or nothing.
-    /// The caller decides whether a non-empty database may be overwritten (`force`).
+    /// Restore a backup into this database in one transaction: all of it or nothing. The file
+    /// is read as a stream and inserted in bounded batches; a damaged or altered file (digest
+    /// mismatch, truncation) rolls everything back. The caller decides whether a non-empty
+    /// database may be overwritten (`force`).
     pub async fn restore_from(
         &self,
         input: &mut dyn BufRead,
@@ -626,160 +593,8 @@ impl Store {
                     .into(),
             ));
         }
-        let parsed = parse_backup(input)?;
-        let mut c = self.begin().await?;
-        // Clear every table (children first), then insert parents first. Sessions of the old
-        // database end with the restore.
-        for table in NOT_BACKED_UP {
-            let sql = format!("DELETE FROM {table}");
-            crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
-        }
-        for (table, _) in TABLES.iter().rev() {
-            let sql = format!("DELETE FROM {table}");
-            crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
-        }
-        let mut counts = BTreeMap::new();
-        for (table, cols) in TABLES {
-            let rows = parsed.rows.get(*table).map(Vec::as_slice).unwrap_or(&[]);
-            insert_rows(&mut c, table, cols, rows).await?;
-            counts.insert((*table).to_owned(), rows.len() as u64);
-        }
-        if c.is_postgres() {
-            for (table, cols) in TABLES {
-                if cols.first().is_some_and(|(n, _)| *n == "id") {
-                    let sql = format!(
-                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-                    );
-                    crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
-                }
-            }
-        }
-        c.commit().await?;
-        Ok(BackupSummary {
-            counts,
-            sha256: parsed.sha256,
-        })
+        read::restore(self, input).await
     }
-}
-
-struct Parsed {
-    rows: BTreeMap<String, Vec<Vec<Value>>>,
-    sha256: String,
-}
-
-fn parse_backup(input: &mut dyn BufRead) -> StoreResult<Parsed> {
-    let bad = |line: usize, why: &str| StoreError::Other(format!("backup file line {line}: {why}"));
-    let mut hasher = Sha256::new();
-    let mut rows: BTreeMap<String, Vec<Vec<Value>>> = BTreeMap::new();
-    let mut footer: Option<Value> = None;
-    for (i, line) in input.lines().enumerate() {
-        let line = line.map_err(io_err)?;
-        let n = i + 1;
-        if footer.is_some() {
-            return Err(bad(n, "data after the end marker"));
-        }
-        let v: Value =
-            serde_json::from_str(&line).map_err(|e| bad(n, &format!("not JSON ({e})")))?;
-        if n == 1 {
-            if v.get("format").and_then(Value::as_str) != Some(FORMAT) {
-                return Err(bad(1, "not a Taizhang backup file"));
-            }
-        } else if v.get("end").is_some() {
-            footer = Some(v);
-            continue;
-        } else {
-            let t = v
-                .get("t")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad(n, "row without table"))?;
-            let Some((_, cols)) = TABLES.iter().find(|(name, _)| *name == t) else {
-                return Err(bad(n, &format!("unknown table {t}")));
-            };
-            let r = v
-                .get("r")
-                .and_then(Value::as_array)
-                .ok_or_else(|| bad(n, "row without values"))?;
-            if r.len() != cols.len() {
-                return Err(bad(
-                    n,
-                    &format!("{t} row has {} values, expected {}", r.len(), cols.len()),
-                ));
-            }
-            rows.entry(t.to_owned()).or_default().push(r.clone());
-        }
-        hasher.update(line.as_bytes());
-        hasher.update(b"\n");
-    }
-    let footer = footer
-        .ok_or_else(|| StoreError::Other("backup file is truncated (no end marker)".into()))?;
-    let digest = hex::encode(hasher.finalize());
-    if footer.get("sha256").and_then(Value::as_str) != Some(digest.as_str()) {
-        return Err(StoreError::Other(
-            "backup file digest mismatch: the file was altered or damaged".into(),
-        ));
-    }
-    Ok(Parsed {
-        rows,
-        sha256: digest,
-    })
-}
-
-async fn insert_rows(
-    c: &mut Conn,
-    table: &str,
-    cols: &[(&str, Col)],
-    rows: &[Vec<Value>],
-) -> StoreResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
-    let params: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "INSERT INTO {table} ({}) VALUES ({})",
-        names.join(", "),
-        params.join(", ")
-    );
-    for row in rows {
-        crate::on!(c, c => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for ((_, kind), v) in cols.iter().zip(row) {
-                q = match kind {
-                    Col::Int => q.bind(v.as_i64()),
-                    Col::SelfRef => q.bind(None::<i64>),
-                    Col::Text => q.bind(v.as_str().map(str::to_owned)),
-                    Col::Flag => q.bind(v.as_bool()),
-                    Col::Bytes => q.bind(match v.as_str() {
-                        Some(s) => Some(B64.decode(s).map_err(|e| {
-                            StoreError::Other(format!("backup file: {table} holds bad base64 ({e})"))
-                        })?),
-                        None => None,
-                    }),
-                };
-            }
-            q.execute(&mut *c).await?.rows_affected()
-        });
-    }
-    // Second pass for self references.
-    for (idx, (name, kind)) in cols.iter().enumerate() {
-        if *kind != Col::SelfRef {
-            continue;
-        }
-        let sql = format!("UPDATE {table} SET {name} = $1 WHERE id = $2");
-        for row in rows {
-            if let (Some(v), Some(id)) = (row[idx].as_i64(), row[0].as_i64()) {
-                crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(v).bind(id).execute(&mut *c).await?.rows_affected());
-            }
-        }
-    }
-    Ok(())
-}
-
-fn write_line(out: &mut dyn Write, hasher: &mut Sha256, v: &Value) -> StoreResult<()> {
-    let s = v.to_string();
-    hasher.update(s.as_bytes());
-    hasher.update(b"\n");
-    writeln!(out, "{s}").map_err(io_err)
 }
 
 fn io_err(e: std::io::Error) -> StoreError {

@@ -449,3 +449,179 @@ async fn attachment_bytes_are_stored_once_and_round_trip_through_backup_and_rest
         }
     }
 }
+
+/// Deterministic bytes that do not compress or repeat (a tiny xorshift).
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn many_attachments_stream_through_backup_and_restore_on_both_backends() {
+    use taizhang_store::attachments::{self, AttachmentRow};
+    use taizhang_store::org::UnitChange;
+    // Several MB-sized blobs (more than one group per query, one larger than a group on its
+    // own) and more small ones than one page of keys.
+    let mut blobs: Vec<(String, Vec<u8>)> = [3 << 20, 3 << 20, 3 << 20, 9 << 20, 1, 0]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("{:064x}", i + 1), noise(i as u64, *n)))
+        .collect();
+    for i in 0..1100u64 {
+        blobs.push((format!("{:064x}", 1000 + i), noise(1000 + i, 64)));
+    }
+    for src in TestDb::both().await {
+        let b = src.backend();
+        let s = fresh(&src).await;
+        let (div, p) = seed(&s).await;
+        let matter = seed_matter(&s, div, p).await;
+        let mut c = s.begin().await.unwrap();
+        let root = org::get_unit(&mut c, div).await.unwrap().parent_id.unwrap();
+        // A parent with a larger id than its child: a self reference pointing forward.
+        let later = org::insert_unit(
+            &mut c,
+            &NewUnit {
+                parent_id: None,
+                name: "后建单位",
+                short_name: "后建",
+                kind: "department",
+                sort_order: 5,
+            },
+            2,
+        )
+        .await
+        .unwrap();
+        org::update_unit(&mut c, root, UnitChange::Move(later), None, 3)
+            .await
+            .unwrap();
+        for (i, (sha, bytes)) in blobs.iter().enumerate() {
+            attachments::put_blob(&mut c, sha, "application/pdf", bytes, 5)
+                .await
+                .unwrap();
+            if i < 6 {
+                let row = AttachmentRow {
+                    id: 0,
+                    matter_id: matter,
+                    report_id: None,
+                    sha256: sha.clone(),
+                    size_bytes: bytes.len() as i64,
+                    media_type: "application/pdf".into(),
+                    filename: format!("扫描件{i}.pdf"),
+                    uploaded_by: p,
+                    uploaded_at: 7,
+                    removed_at: None,
+                    removed_by: None,
+                    removed_reason: String::new(),
+                };
+                attachments::insert(&mut c, &row).await.unwrap();
+            }
+        }
+        c.commit().await.unwrap();
+
+        let mut buf = Vec::new();
+        let summary = s.backup_to(&mut buf).await.unwrap();
+        assert_eq!(
+            summary.counts["attachment_blobs"],
+            blobs.len() as u64,
+            "{b}"
+        );
+        assert_eq!(summary.counts["attachments"], 6, "{b}");
+        for dst in [TestDb::sqlite()]
+            .into_iter()
+            .chain(TestDb::postgres().await)
+        {
+            let d = fresh(&dst).await;
+            let restored = d
+                .restore_from(&mut buf.as_slice(), false)
+                .await
+                .unwrap_or_else(|e| panic!("{b} -> {}: {e}", dst.backend()));
+            assert_eq!(restored.counts, summary.counts);
+            assert_eq!(restored.sha256, summary.sha256);
+            assert_eq!(d.row_counts().await.unwrap(), s.row_counts().await.unwrap());
+            let mut r = d.read().await.unwrap();
+            for (sha, bytes) in &blobs {
+                let got = attachments::blob(&mut r, sha).await.unwrap();
+                assert!(
+                    got == *bytes,
+                    "{b} -> {}: blob {sha} differs",
+                    dst.backend()
+                );
+            }
+            let units = org::list_units(&mut r).await.unwrap();
+            let moved = units.iter().find(|u| u.id == root).unwrap();
+            assert_eq!(moved.parent_id, Some(later), "{b} -> {}", dst.backend());
+            let list = attachments::list_by_matter(&mut r, matter).await.unwrap();
+            assert_eq!(list.len(), 6, "{b} -> {}", dst.backend());
+        }
+    }
+}
+
+/// The layout the first writer produced: keys in sorted order (`{"r":…,"t":…}`) and an end line
+/// `{"counts":…,"end":true,"sha256":…}`, the digest over every line before it.
+fn first_writer_layout(current: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let text = std::str::from_utf8(current).unwrap();
+    let mut out = Vec::new();
+    let mut hasher = Sha256::new();
+    let mut counts = serde_json::Value::Null;
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v.get("end").is_some() {
+            counts = v["counts"].clone();
+            continue;
+        }
+        let s = v.to_string();
+        hasher.update(s.as_bytes());
+        hasher.update(b"\n");
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'\n');
+    }
+    let footer = serde_json::json!({"end": true, "counts": counts,
+        "sha256": hex::encode(hasher.finalize())});
+    out.extend_from_slice(format!("{footer}\n").as_bytes());
+    out
+}
+
+#[tokio::test]
+async fn a_backup_in_the_first_writers_layout_still_restores() {
+    use taizhang_store::attachments;
+    for db in TestDb::both().await {
+        let s = fresh(&db).await;
+        let (div, p) = seed(&s).await;
+        seed_matter(&s, div, p).await;
+        let bytes = noise(7, 300_000);
+        let sha = "cd".repeat(32);
+        let mut c = s.begin().await.unwrap();
+        attachments::put_blob(&mut c, &sha, "image/png", &bytes, 1)
+            .await
+            .unwrap();
+        c.commit().await.unwrap();
+        let mut buf = Vec::new();
+        let summary = s.backup_to(&mut buf).await.unwrap();
+        let old = first_writer_layout(&buf);
+        assert!(old.starts_with(b"{\"format\""), "the header comes first");
+        let dst = TestDb::sqlite();
+        let d = fresh(&dst).await;
+        let restored = d
+            .restore_from(&mut old.as_slice(), false)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", db.backend()));
+        assert_eq!(restored.counts, summary.counts);
+        let mut r = d.read().await.unwrap();
+        assert!(attachments::blob(&mut r, &sha).await.unwrap() == bytes);
+        // Cut before the end line: refused, nothing kept.
+        let cut = &old[..old.len() - 10];
+        let dst2 = TestDb::sqlite();
+        let d2 = fresh(&dst2).await;
+        let err = d2.restore_from(&mut &cut[..], false).await.unwrap_err();
+        assert!(err.to_string().contains("backup file"), "{err}");
+        assert!(d2.is_empty().await.unwrap());
+    }
+}

@@ -1,11 +1,18 @@
 //! 佐证材料 on the matter page: the list (with the 预览 of images and PDF), the upload form
-//! (multipart, CSRF token in the body, a body limit just above the largest allowed file), the
+//! (multipart, CSRF token in the body, never more read than the size limit in force), the
 //! withdrawal button, and the download itself — always with the type sniffed at upload,
 //! `nosniff`, a `Content-Disposition` carrying the Chinese name (RFC 6266 `filename*`) and a
 //! CSP that forbids everything (sandboxed) so a file can never run as a page of this site.
+//!
+//! A file over the limit gets the page (or the API's JSON) saying so, never a bare 413: the
+//! routes carry no fixed body cap, the declared length is compared with the limit in force
+//! before anything is read, and the refused body is read and thrown away (up to [`DRAIN_MAX`])
+//! so the browser, which sends the whole file before it reads an answer, sees the message
+//! instead of a reset connection.
 
-use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, Query, State};
+use axum::body::{Body, HttpBody};
+use axum::extract::multipart::Multipart;
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -29,6 +36,10 @@ pub const MULTIPART_OVERHEAD: usize = 256 << 10;
 
 /// The body limit of the upload routes: just above the largest file the setting may allow.
 pub const BODY_LIMIT: usize = MAX_BYTES_CEILING + MULTIPART_OVERHEAD;
+
+/// A refused upload body is read and discarded up to this much; a larger one is answered at
+/// once (the connection then closes under the client).
+pub const DRAIN_MAX: u64 = 256 << 20;
 
 /// The `accept` list of the file picker (a hint only: the server decides by content).
 const ACCEPT: &str =
@@ -60,25 +71,90 @@ pub enum UploadError {
     Malformed,
 }
 
-/// Read an upload form. A body over the route's limit surfaces as [`UploadError::TooLarge`].
-pub async fn read_upload(mp: &mut Multipart) -> Result<UploadParts, UploadError> {
+/// Open an upload body: [`UploadError::TooLarge`] when its declared length is already over
+/// `limit` (the body is drained first, see [`drain`]), else a multipart reader.
+pub async fn open_upload(
+    st: &AppState,
+    req: Request,
+    limit: usize,
+) -> Result<Multipart, UploadError> {
+    if declared_too_large(req.headers(), limit) {
+        drain(req).await;
+        return Err(UploadError::TooLarge);
+    }
+    Multipart::from_request(req, st)
+        .await
+        .map_err(|_| UploadError::Malformed)
+}
+
+/// Read and discard a refused body, so that a browser still sending it reads the answer. Not
+/// for a client that asked `Expect: 100-continue` (it has not sent the body and will not), nor
+/// beyond [`DRAIN_MAX`]; the route's transfer timeout bounds the time.
+async fn drain(req: Request) {
+    let h = req.headers();
+    let declared = h
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if h.contains_key(header::EXPECT) || declared.is_none_or(|n| n > DRAIN_MAX) {
+        return;
+    }
+    let mut body: Body = req.into_body();
+    let mut seen = 0u64;
+    while seen <= DRAIN_MAX {
+        match std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => break,
+        }
+    }
+}
+
+/// Read an upload form, holding at most `limit` bytes of file and [`MULTIPART_OVERHEAD`] of
+/// the other fields: anything more is [`UploadError::TooLarge`], once the rest of the body has
+/// been read and dropped (within the route's body limit), so the browser sees the answer.
+pub async fn read_upload(mp: &mut Multipart, limit: usize) -> Result<UploadParts, UploadError> {
     let mut out = UploadParts::default();
+    let (mut small, mut too_large) = (0usize, false);
     loop {
-        let field = match mp.next_field().await {
+        let mut field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => return Err(classify(e.status())),
         };
         let name = field.name().unwrap_or("").to_owned();
         let file_name = field.file_name().map(str::to_owned);
-        let data = field.bytes().await.map_err(|e| classify(e.status()))?;
+        let cap = if name == "file" {
+            limit
+        } else {
+            MULTIPART_OVERHEAD.saturating_sub(small)
+        };
+        let mut data = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| classify(e.status()))? {
+            if too_large || data.len() + chunk.len() > cap {
+                too_large = true;
+                data = Vec::new();
+            } else {
+                data.extend_from_slice(&chunk);
+            }
+        }
+        if too_large {
+            continue;
+        }
         let text = || String::from_utf8_lossy(&data).trim().to_owned();
         match name.as_str() {
-            "csrf" => out.csrf = text(),
-            "report_id" => out.report_id = Some(text()).filter(|t| !t.is_empty()),
-            "file" => out.file = Some((file_name.unwrap_or_default(), data.to_vec())),
-            _ => {}
+            "file" => out.file = Some((file_name.unwrap_or_default(), data)),
+            other => {
+                small += data.len();
+                match other {
+                    "csrf" => out.csrf = text(),
+                    "report_id" => out.report_id = Some(text()).filter(|t| !t.is_empty()),
+                    _ => {}
+                }
+            }
         }
+    }
+    if too_large {
+        return Err(UploadError::TooLarge);
     }
     Ok(out)
 }
@@ -101,13 +177,16 @@ pub fn declared_too_large(headers: &HeaderMap, limit: usize) -> bool {
         .is_some_and(|n| n > limit + MULTIPART_OVERHEAD)
 }
 
-/// The message of a refused oversize upload.
+/// The message of a refused oversize upload: `文件过大，单个附件不超过 20 MB`.
 pub fn too_large_message(limit: usize) -> String {
-    format!(
-        "上传失败：文件超过大小上限 {}（佐证材料单个文件不能超过 {}）",
-        human_size(limit as i64),
+    let label = if limit.is_multiple_of(1 << 20) {
+        format!("{} MB", limit >> 20)
+    } else if limit.is_multiple_of(1 << 10) {
+        format!("{} KB", limit >> 10)
+    } else {
         human_size(limit as i64)
-    )
+    };
+    format!("文件过大，单个附件不超过 {label}")
 }
 
 /// `report_id` as typed: empty is none; anything but a positive integer is refused.
@@ -243,6 +322,8 @@ pub async fn section(st: &AppState, who: &Caller, d: &MatterDetail, n: &Names) -
         "active": active,
         "can_upload": list.can_upload,
         "max_label": human_size(list.max_bytes as i64),
+        "max_bytes": list.max_bytes,
+        "too_large": too_large_message(list.max_bytes),
         "allowed": ALLOWED_ZH,
         "accept": ACCEPT,
         "reports": reports,
@@ -270,8 +351,7 @@ pub async fn upload(
     State(st): State<AppState>,
     Web(s): Web,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    mp: Result<Multipart, MultipartRejection>,
+    req: Request,
 ) -> Response {
     let limit = match att::max_bytes(&st.app).await {
         Ok(l) => l,
@@ -286,19 +366,20 @@ pub async fn upload(
             &too_large_message(limit),
         )
     };
-    if declared_too_large(&headers, limit) {
-        return too_large(&st);
-    }
-    let Ok(mut mp) = mp else {
-        return refused_page(
-            &st,
-            &s,
-            Some(id),
-            StatusCode::BAD_REQUEST,
-            "上传须使用 multipart/form-data 表单",
-        );
+    let mut mp = match open_upload(&st, req, limit).await {
+        Ok(mp) => mp,
+        Err(UploadError::TooLarge) => return too_large(&st),
+        Err(UploadError::Malformed) => {
+            return refused_page(
+                &st,
+                &s,
+                Some(id),
+                StatusCode::BAD_REQUEST,
+                "上传须使用 multipart/form-data 表单",
+            );
+        }
     };
-    let parts = match read_upload(&mut mp).await {
+    let parts = match read_upload(&mut mp, limit).await {
         Ok(p) => p,
         Err(UploadError::TooLarge) => return too_large(&st),
         Err(UploadError::Malformed) => {

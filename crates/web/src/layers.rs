@@ -1,6 +1,9 @@
 //! Middleware: request ids, structured request logs, metrics, security headers, compression,
-//! timeouts and body limits.
+//! timeouts and body limits. Time and body limits are set per route by what the route moves
+//! ([`Transfer`]): forms and pages get the ordinary timeout and body cap; uploads and
+//! downloads get the longer transfer timeout, and uploads size their body themselves.
 
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -8,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -19,6 +23,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
+use crate::routes::Transfer;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -27,8 +32,46 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
     font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
     frame-ancestors 'none'";
 
-/// Largest request body accepted (uploads have their own, checked limit).
+/// Largest request body of an ordinary route (uploads size theirs by the limit in force and
+/// answer an oversize file in their own words).
 const BODY_LIMIT: usize = 25 * 1024 * 1024;
+
+/// How long a request may take (`request_timeout_secs`, `transfer_timeout_secs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Pages, forms and JSON, from the first byte of the body to the response.
+    pub request_timeout: Duration,
+    /// Uploads (a 20 MB scan over a slow county line) and exports or reports being built. A
+    /// client trickling its body is still cut off here.
+    pub transfer_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            request_timeout: Duration::from_secs(60),
+            transfer_timeout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The time limit and body cap of one route, by what it moves.
+pub fn limit_route(
+    h: MethodRouter<AppState>,
+    transfer: Transfer,
+    limits: &HttpLimits,
+) -> MethodRouter<AppState> {
+    let timeout = |d| TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, d);
+    match transfer {
+        Transfer::Ordinary => h
+            .layer::<_, Infallible>(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .layer(timeout(limits.request_timeout)),
+        Transfer::Download => h
+            .layer::<_, Infallible>(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .layer(timeout(limits.transfer_timeout)),
+        Transfer::Upload => h.layer(timeout(limits.transfer_timeout)),
+    }
+}
 
 #[derive(Clone, Default)]
 struct RandomRequestId;
@@ -42,7 +85,9 @@ impl MakeRequestId for RandomRequestId {
     }
 }
 
-pub fn apply(router: Router<AppState>, state: AppState) -> Router<AppState> {
+/// The middleware around every route. Its timeout only backs up the per-route ones
+/// ([`limit_route`]) for static files and the 404 page.
+pub fn apply(router: Router<AppState>, state: AppState, limits: &HttpLimits) -> Router<AppState> {
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let rid = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
         tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %rid)
@@ -77,9 +122,8 @@ pub fn apply(router: Router<AppState>, state: AppState) -> Router<AppState> {
             .layer(CompressionLayer::new())
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
-                Duration::from_secs(60),
-            ))
-            .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+                limits.request_timeout.max(limits.transfer_timeout),
+            )),
     )
 }
 

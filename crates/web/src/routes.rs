@@ -31,10 +31,41 @@ pub struct RouteEntry {
     pub handler: MethodRouter<AppState>,
 }
 
+/// What a route moves, which sets its time limit and body cap ([`crate::layers::limit_route`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transfer {
+    /// Pages, forms and JSON: the ordinary timeout and body cap.
+    Ordinary,
+    /// A file coming in: the longer timeout; the handler refuses a body over the limit in force
+    /// in its own words (page or JSON), never the bare 413 of the cap.
+    Upload,
+    /// A file being built or sent (exports, reports, 佐证材料): the longer timeout.
+    Download,
+}
+
 impl RouteEntry {
     /// Whether the route changes something (and so must refuse 纪检监察).
     pub fn is_write(&self) -> bool {
         !matches!(self.method, Method::GET | Method::HEAD)
+    }
+
+    /// What the route moves (every route not named here is ordinary).
+    pub fn transfer(&self) -> Transfer {
+        match (&self.method, self.path) {
+            (
+                &Method::POST,
+                "/matters/{id}/attachments" | "/api/v1/matters/{id}/attachments" | "/import",
+            ) => Transfer::Upload,
+            (
+                &Method::GET,
+                "/attachments/{id}"
+                | "/api/v1/attachments/{id}"
+                | "/matters/export.xlsx"
+                | "/matters/export.csv",
+            ) => Transfer::Download,
+            (&Method::GET, p) if p.starts_with("/reports/") => Transfer::Download,
+            _ => Transfer::Ordinary,
+        }
     }
 }
 

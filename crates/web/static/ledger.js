@@ -1,5 +1,6 @@
-// Ledger pages: print button and the milestone editor of the new-matter form. No inline
-// script: the CSP forbids it. (常用视图 are saved on the server: plain forms, no script.)
+// Ledger pages: print button, the milestone editor of the new-matter form and the size check
+// of the 佐证材料 upload. No inline script: the CSP forbids it. (常用视图 are saved on the
+// server: plain forms, no script.)
 (function () {
   "use strict";
 
@@ -28,6 +29,25 @@
           var tr = t.closest("tr");
           if (tr) tr.remove();
         }
+      });
+    }
+
+    // 佐证材料: a file over the limit is refused here, before a long upload, with the words the
+    // server would use; the chosen file and the form stay as they are.
+    var up = document.getElementById("attachment-upload");
+    var file = up && up.querySelector("input[type=file][data-max-bytes]");
+    if (up && file) {
+      var note = document.getElementById("attachment-too-large");
+      var max = Number(file.getAttribute("data-max-bytes")) || 0;
+      var fits = function () {
+        var f = file.files && file.files[0];
+        var over = !!(f && max && f.size > max);
+        if (note) note.hidden = !over;
+        return !over;
+      };
+      file.addEventListener("change", fits);
+      up.addEventListener("submit", function (e) {
+        if (!fits()) e.preventDefault();
       });
     }
   }

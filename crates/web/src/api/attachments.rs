@@ -2,9 +2,8 @@
 //! (the same headers as the page: sniffed type, `nosniff`, attachment, a sandboxing CSP), and
 //! withdraw one (`DELETE`). The same use cases and rules as the matter page.
 
-use axum::extract::State;
-use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use taizhang_app::AppError;
@@ -16,8 +15,8 @@ use super::types::{Created, ErrorBody};
 use super::{error_response, json_ok};
 use crate::AppState;
 use crate::attachment_pages::{
-    UploadError, declared_too_large, file_response, parse_report_id, read_upload,
-    status_of_refusal, too_large_message,
+    UploadError, file_response, open_upload, parse_report_id, read_upload, status_of_refusal,
+    too_large_message,
 };
 use crate::session::Api;
 
@@ -143,8 +142,9 @@ pub async fn list(State(st): State<AppState>, Api(who): Api, PathId(id): PathId)
 }
 
 /// Upload a 佐证材料 (multipart/form-data: `file`, optional `report_id`). Oversize files are
-/// refused with 413 `file_too_large`; a type not allowed or a name contradicting the content
-/// with 422 and the rule's code.
+/// refused with 413 `file_too_large` (field `file`; a declared `Content-Length` over the limit
+/// before the body is read); a type not allowed or a name contradicting the content with 422
+/// and the rule's code.
 #[utoipa::path(post, path = "/api/v1/matters/{id}/attachments", tag = "attachments",
     params(("id" = i64, Path, description = "Matter id")),
     request_body(content = AttachmentUpload, content_type = "multipart/form-data"),
@@ -154,8 +154,7 @@ pub async fn upload(
     State(st): State<AppState>,
     Api(who): Api,
     PathId(id): PathId,
-    headers: HeaderMap,
-    mp: Result<Multipart, MultipartRejection>,
+    req: Request,
 ) -> Response {
     let limit = match att::max_bytes(&st.app).await {
         Ok(l) => l,
@@ -169,18 +168,19 @@ pub async fn upload(
             &too_large_message(limit),
         )
     };
-    if declared_too_large(&headers, limit) {
-        return too_large();
-    }
-    let Ok(mut mp) = mp else {
-        return bad(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            None,
-            "请求体须为 multipart/form-data（字段 file，可选 report_id）",
-        );
+    let mut mp = match open_upload(&st, req, limit).await {
+        Ok(mp) => mp,
+        Err(UploadError::TooLarge) => return too_large(),
+        Err(UploadError::Malformed) => {
+            return bad(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                None,
+                "请求体须为 multipart/form-data（字段 file，可选 report_id）",
+            );
+        }
     };
-    let parts = match read_upload(&mut mp).await {
+    let parts = match read_upload(&mut mp, limit).await {
         Ok(p) => p,
         Err(UploadError::TooLarge) => return too_large(),
         Err(UploadError::Malformed) => {

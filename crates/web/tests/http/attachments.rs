@@ -1,10 +1,16 @@
 //! 佐证材料 over HTTP on both backends: the matter page's multipart upload (CSRF in the body),
 //! the list, download and preview headers (sniffed type, nosniff, a Chinese file name in
 //! `filename*`, a sandboxing CSP), withdrawal, 纪检监察 read-only, out of scope as 404, and an
-//! oversize file refused with a clear 413 — through the page and through the API.
+//! oversize file refused with a clear 413 — through the page and through the API, whatever its
+//! size — and the upload routes' longer time limit (a slow upload passes, a stalled one is cut).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use futures::StreamExt;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use taizhang_app::Caller;
@@ -13,6 +19,7 @@ use taizhang_app::ledger::attachments::{samples, set_max_bytes};
 use taizhang_app::ledger::matters::{DeadlineInput, NewMatter};
 use taizhang_app::ledger::{create_matter, flow};
 use taizhang_testkit::TestDb;
+use taizhang_web::HttpLimits;
 use tower::ServiceExt;
 
 use crate::support::{Browser, TestApp};
@@ -43,7 +50,12 @@ impl Raw {
 }
 
 /// Send `req` as browser `b` (its cookie, its address) and keep the body's bytes.
-async fn raw(t: &TestApp, b: &Browser, mut req: Request<Body>) -> Raw {
+async fn raw(t: &TestApp, b: &Browser, req: Request<Body>) -> Raw {
+    raw_on(&t.router, b, req).await
+}
+
+/// [`raw`] through another router of the same app (other time limits).
+async fn raw_on(router: &axum::Router, b: &Browser, mut req: Request<Body>) -> Raw {
     req.extensions_mut()
         .insert(axum::extract::ConnectInfo(b.peer));
     if let Some(c) = &b.cookie {
@@ -51,7 +63,7 @@ async fn raw(t: &TestApp, b: &Browser, mut req: Request<Body>) -> Raw {
     }
     req.headers_mut()
         .insert(header::HOST, "taizhang.test".parse().unwrap());
-    let resp = t.router.clone().oneshot(req).await.unwrap();
+    let resp = router.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = resp
@@ -360,8 +372,12 @@ async fn an_oversize_file_is_refused_with_a_clear_413() {
         let big = "台账".repeat(2000).into_bytes();
         let r = page_upload(&t, &mut jb, id, "大文件.txt", &big).await;
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{be}");
-        assert!(r.text().contains("超过上限 4.0 KB"), "{be}: {}", r.text());
-        // A declared length far over the limit is refused before the body is read.
+        assert!(
+            r.text().contains("文件过大，单个附件不超过 4 KB"),
+            "{be}: {}",
+            r.text()
+        );
+        // A declared length far over the limit is refused before any of it is kept.
         let csrf = jb.csrf.clone().unwrap();
         let body = multipart(&[("csrf", &csrf)], Some(("大.txt", &vec![b'a'; 600 << 10])));
         let mut req = multipart_request(
@@ -375,7 +391,7 @@ async fn an_oversize_file_is_refused_with_a_clear_413() {
         );
         let r = raw(&t, &jb, req).await;
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{be}");
-        assert!(r.text().contains("4.0 KB"), "{}", r.text());
+        assert!(r.text().contains("单个附件不超过 4 KB"), "{}", r.text());
 
         // The API answers the same rule as JSON.
         let tok = create_token(&t.app, &Caller::system("test"), "jingban1", "t", Some(30))
@@ -392,7 +408,110 @@ async fn an_oversize_file_is_refused_with_a_clear_413() {
         );
         let r = raw(&t, &t.browser(), req).await;
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{be}");
-        assert_eq!(r.json()["errors"][0]["code"], "file_too_large");
+        let e = &r.json()["errors"][0];
+        assert_eq!(e["code"], "file_too_large", "{be}");
+        assert_eq!(e["field"], "file", "{be}");
+        assert_eq!(e["detail"], "文件过大，单个附件不超过 4 KB", "{be}");
+        let list =
+            taizhang_app::ledger::attachments::list_attachments(&t.app, &Caller::system("t"), id)
+                .await
+                .unwrap();
+        assert!(list.items.is_empty(), "{be}: nothing stored");
+    }
+}
+
+/// A body of `len` bytes of `a` in 1 MiB pieces, counting what the server reads.
+fn counted_body(len: usize, read: Arc<AtomicUsize>) -> Body {
+    let pieces = (0..len.div_ceil(1 << 20)).map(move |i| {
+        let n = (len - i * (1 << 20)).min(1 << 20);
+        read.fetch_add(n, Ordering::SeqCst);
+        Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'a'; n]))
+    });
+    Body::from_stream(futures::stream::iter(pieces))
+}
+
+/// A request with a declared length, as a browser or an API client sends a file.
+fn declared(path: &str, len: usize, body: Body) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .header(header::CONTENT_LENGTH, len.to_string())
+        .body(body)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_30_mb_scan_gets_the_page_and_the_api_gets_json_never_a_bare_413() {
+    for db in TestDb::both().await {
+        let t = TestApp::new(db, true).await;
+        let be = t.db.backend();
+        let id = running(&t, "超大扫描件").await;
+        let mut jb = t.login("jingban1").await;
+        jb.get(&format!("/matters/{id}")).await;
+        let big = 30 << 20;
+        // The browser sends the whole file before it reads the answer: the body is read and
+        // thrown away, then the page says why, with the way back to the matter.
+        let read = Arc::new(AtomicUsize::new(0));
+        let path = format!("/matters/{id}/attachments");
+        let r = raw(
+            &t,
+            &jb,
+            declared(&path, big, counted_body(big, read.clone())),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{be}");
+        assert!(
+            r.header(header::CONTENT_TYPE).starts_with("text/html"),
+            "{be}"
+        );
+        let page = r.text();
+        assert!(
+            page.contains("文件过大，单个附件不超过 20 MB"),
+            "{be}: {page}"
+        );
+        assert!(page.contains(&format!("/matters/{id}#attachments")), "{be}");
+        assert_eq!(read.load(Ordering::SeqCst), big, "{be}: drained");
+        // The matter page carries the limit for the check before sending.
+        let show = jb.get(&format!("/matters/{id}")).await;
+        assert!(
+            show.body
+                .contains(&format!("data-max-bytes=\"{}\"", 20 << 20)),
+            "{be}"
+        );
+
+        // The API: JSON, field `file`.
+        let tok = create_token(&t.app, &Caller::system("test"), "jingban1", "t", Some(30))
+            .await
+            .unwrap();
+        let api = format!("/api/v1/matters/{id}/attachments");
+        let mut req = declared(&api, big, counted_body(big, Arc::new(AtomicUsize::new(0))));
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {tok}").parse().unwrap(),
+        );
+        let r = raw(&t, &t.browser(), req).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{be}");
+        let e = &r.json()["errors"][0];
+        assert_eq!(e["code"], "file_too_large", "{be}: {}", r.text());
+        assert_eq!(e["field"], "file", "{be}");
+        assert_eq!(e["detail"], "文件过大，单个附件不超过 20 MB", "{be}");
+
+        // A client that waits for `100 Continue` is answered without sending the file.
+        let read = Arc::new(AtomicUsize::new(0));
+        let mut req = declared(&api, big, counted_body(big, read.clone()));
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {tok}").parse().unwrap(),
+        );
+        req.headers_mut()
+            .insert(header::EXPECT, "100-continue".parse().unwrap());
+        let r = raw(&t, &t.browser(), req).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{be}");
+        assert_eq!(read.load(Ordering::SeqCst), 0, "{be}: nothing read");
         let list =
             taizhang_app::ledger::attachments::list_attachments(&t.app, &Caller::system("t"), id)
                 .await
@@ -402,27 +521,139 @@ async fn an_oversize_file_is_refused_with_a_clear_413() {
 }
 
 #[tokio::test]
-async fn a_body_over_the_route_limit_gets_the_same_clear_413() {
+async fn the_upload_limit_follows_the_setting_and_a_raised_limit_is_honoured() {
     let t = TestApp::new(TestDb::sqlite(), true).await;
-    let id = running(&t, "超大请求").await;
+    let id = running(&t, "上限跟随设置").await;
+    let admin = taizhang_app::caller::load_caller_by_username(&t.app, "admin")
+        .await
+        .unwrap();
+    let ceiling = taizhang_app::ledger::attachments::MAX_BYTES_CEILING;
+    set_max_bytes(&t.app, &admin, ceiling).await.unwrap();
     let mut jb = t.login("jingban1").await;
     jb.get(&format!("/matters/{id}")).await;
     let csrf = jb.csrf.clone().unwrap();
-    let huge = vec![b'a'; taizhang_web_body_limit() + 1024];
-    let body = multipart(&[("csrf", &csrf)], Some(("巨大.txt", &huge)));
+    // About 23 MiB of text: over the 20 MiB default, under the raised limit; sent with its
+    // length, as a browser does.
+    let text = "台账佐证材料\n".repeat((23 << 20) / 19).into_bytes();
+    let body = multipart(&[("csrf", &csrf)], Some(("大文本.txt", &text)));
+    let len = body.len();
     let r = raw(
         &t,
         &jb,
-        multipart_request(Method::POST, &format!("/matters/{id}/attachments"), body),
+        declared(&format!("/matters/{id}/attachments"), len, Body::from(body)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // Down to 1 MB: the same file is now refused in the page's words.
+    set_max_bytes(&t.app, &admin, 1 << 20).await.unwrap();
+    let body = multipart(&[("csrf", &csrf)], Some(("大文本2.txt", &text)));
+    let len = body.len();
+    let r = raw(
+        &t,
+        &jb,
+        declared(&format!("/matters/{id}/attachments"), len, Body::from(body)),
     )
     .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(r.text().contains("超过大小上限 20.0 MB"), "{}", r.text());
+    assert!(r.text().contains("单个附件不超过 1 MB"), "{}", r.text());
 }
 
-/// The upload routes' body limit (24 MiB + 256 KiB of multipart framing).
-fn taizhang_web_body_limit() -> usize {
-    taizhang_app::ledger::attachments::MAX_BYTES_CEILING + (256 << 10)
+#[test]
+fn uploads_and_downloads_get_the_transfer_limits_and_the_rest_the_ordinary_ones() {
+    use taizhang_web::routes::{Transfer, table};
+    let of = |m: Method, p: &str| {
+        table()
+            .into_iter()
+            .find(|e| e.method == m && e.path == p)
+            .unwrap_or_else(|| panic!("{m} {p} is not a route"))
+            .transfer()
+    };
+    assert_eq!(
+        of(Method::POST, "/matters/{id}/attachments"),
+        Transfer::Upload
+    );
+    assert_eq!(
+        of(Method::POST, "/api/v1/matters/{id}/attachments"),
+        Transfer::Upload
+    );
+    assert_eq!(of(Method::POST, "/import"), Transfer::Upload);
+    assert_eq!(of(Method::GET, "/matters/export.xlsx"), Transfer::Download);
+    assert_eq!(of(Method::GET, "/reports/annual.xlsx"), Transfer::Download);
+    assert_eq!(of(Method::GET, "/attachments/{id}"), Transfer::Download);
+    assert_eq!(
+        of(Method::GET, "/api/v1/matters/{id}/attachments"),
+        Transfer::Ordinary
+    );
+    assert_eq!(of(Method::POST, "/login"), Transfer::Ordinary);
+    assert_eq!(of(Method::GET, "/matters"), Transfer::Ordinary);
+}
+
+/// A body that sends `head`, waits `pause` (forever when `None`), then sends `tail`.
+fn paused_body(head: Vec<u8>, pause: Option<Duration>, tail: Vec<u8>) -> Body {
+    let parts = futures::stream::iter([head, tail])
+        .enumerate()
+        .then(move |(i, part)| async move {
+            if i == 1 {
+                match pause {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            Ok::<_, std::io::Error>(axum::body::Bytes::from(part))
+        });
+    Body::from_stream(parts)
+}
+
+#[tokio::test]
+async fn a_slow_upload_outlasts_the_request_timeout_and_a_stalled_one_is_cut_off() {
+    let t = TestApp::new(TestDb::sqlite(), true).await;
+    let id = running(&t, "慢速上传").await;
+    let limits = HttpLimits {
+        request_timeout: Duration::from_millis(200),
+        transfer_timeout: Duration::from_millis(2000),
+    };
+    let router = t.router_with(limits);
+    let mut jb = t.login("jingban1").await;
+    jb.get(&format!("/matters/{id}")).await;
+    let csrf = jb.csrf.clone().unwrap();
+    let path = format!("/matters/{id}/attachments");
+    let upload = |pause| {
+        let body = multipart(
+            &[("csrf", &csrf)],
+            Some(("慢.txt", "县里的网慢".as_bytes())),
+        );
+        let (head, tail) = body.split_at(body.len() / 2);
+        let mut req = multipart_request(Method::POST, &path, Vec::new());
+        *req.body_mut() = paused_body(head.to_vec(), pause, tail.to_vec());
+        req
+    };
+
+    // An ordinary form that stops sending: cut at the request timeout.
+    let started = std::time::Instant::now();
+    let login = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(paused_body(b"username=a".to_vec(), None, Vec::new()))
+        .unwrap();
+    let r = raw_on(&router, &t.browser(), login).await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() < Duration::from_millis(1500));
+
+    // An upload pausing longer than that goes through.
+    let r = raw_on(&router, &jb, upload(Some(Duration::from_millis(600)))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
+    // One that stalls is still cut off, at the transfer timeout.
+    let started = std::time::Instant::now();
+    let r = raw_on(&router, &jb, upload(None)).await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() >= Duration::from_millis(2000));
+    let list =
+        taizhang_app::ledger::attachments::list_attachments(&t.app, &Caller::system("t"), id)
+            .await
+            .unwrap();
+    assert_eq!(list.items.len(), 1, "only the slow one is stored");
 }
 
 #[tokio::test]

@@ -33,20 +33,19 @@ impl TestApp {
         if demo {
             taizhang_app::demo::load(&app, DEMO_PASSWORD).await.unwrap();
         }
-        let info = ServerInfo {
-            version: "test",
-            backend: db.backend(),
-            sqlite_path: None,
-            secure_cookies: true,
-            trusted_proxies: vec!["127.0.0.9".parse().unwrap()],
-        };
-        let router = taizhang_web::router(AppState::new(app.clone(), info).unwrap());
+        let router = taizhang_web::router(AppState::new(app.clone(), info(&db)).unwrap());
         TestApp {
             app,
             clock,
             router,
             db,
         }
+    }
+
+    /// The same app behind a router with other time limits.
+    pub fn router_with(&self, limits: taizhang_web::HttpLimits) -> Router {
+        let state = AppState::new(self.app.clone(), info(&self.db)).unwrap();
+        taizhang_web::router_with(state, limits)
     }
 
     pub fn browser(&self) -> Browser {
@@ -78,6 +77,16 @@ impl TestApp {
             r.body
         );
         b
+    }
+}
+
+fn info(db: &TestDb) -> ServerInfo {
+    ServerInfo {
+        version: "test",
+        backend: db.backend(),
+        sqlite_path: None,
+        secure_cookies: true,
+        trusted_proxies: vec!["127.0.0.9".parse().unwrap()],
     }
 }
 
