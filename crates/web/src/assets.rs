@@ -9,6 +9,12 @@ use rust_embed::Embed;
 #[folder = "static/"]
 struct Static;
 
+/// `/favicon.ico`: what a browser asks for on a page that names no icon (a previewed image or
+/// PDF, a download) — the same seal as `/static/favicon.svg`, not a 404 in the console.
+pub async fn favicon() -> Response {
+    serve(Path("favicon.svg".to_owned())).await
+}
+
 pub async fn serve(Path(path): Path<String>) -> Response {
     match Static::get(&path) {
         Some(file) => {

@@ -222,6 +222,148 @@ const DICT: &[(&str, &str)] = &[
     ("邮件", "Email"),
     ("办结", "Finish"),
     ("本年度已结转", "Carried over this year"),
+    // 预警阈值 per 任务来源
+    ("预警阈值", "Warning thresholds"),
+    (
+        "预警阈值（红黄绿灯）",
+        "Warning thresholds (red, yellow and green lights)",
+    ),
+    ("← 返回管理", "← Back to admin"),
+    (
+        "预警阈值已保存，所有节点的台账立即按新阈值计算亮灯。",
+        "Thresholds saved; the ledger lights by them from now on, on every node.",
+    ),
+    ("任务来源", "Source"),
+    ("单独设置", "Own values"),
+    ("临期预警（工作日）", "Due-soon warning (working days)"),
+    ("黄灯滞后（点）", "Yellow lag (points)"),
+    ("红灯滞后（点）", "Red lag (points)"),
+    ("临期预警工作日数", "due-soon warning, working days"),
+    ("黄灯滞后点数", "yellow lag, points"),
+    ("红灯滞后点数", "red lag, points"),
+    (
+        "保存记入审计记录。",
+        "Saving is recorded in the audit trail.",
+    ),
+    (
+        "默认（未单独设置的类别）",
+        "Default (sources without values of their own)",
+    ),
+    ("上级文件", "Superior document"),
+    ("领导批示", "Leader's instruction"),
+    ("会议议定", "Meeting decision"),
+    ("口头交办", "Oral assignment"),
+    ("年度重点工作", "Key work of the year"),
+    ("群众诉求", "Public demand"),
+    ("信访舆情", "Petitions and public opinion"),
+    ("本单位研究", "Own research"),
+    ("四个联系", "Four contacts"),
+    ("第一议题", "First topic"),
+    ("其他", "Other"),
+    // 修改台账 and 子事项: the matter form
+    ("编辑", "Edit"),
+    ("编辑事项", "Edit matter"),
+    ("新建事项", "New matter"),
+    ("新建事项（立项）", "New matter (registration)"),
+    ("新建子事项", "New sub-matter"),
+    ("子事项", "Sub-matters"),
+    ("父事项", "Parent matter"),
+    (
+        "表单有误，请按提示修改后再提交。",
+        "The form has errors; correct them as shown and submit again.",
+    ),
+    ("事项内容", "Content"),
+    ("来源文件 / 批示", "Source document / instruction"),
+    ("牵头领导", "Lead leader"),
+    ("配合单位", "Assisting units"),
+    ("办理时限", "Time limit"),
+    ("紧急程度", "Urgency"),
+    ("反馈周期", "Reporting cycle"),
+    ("重大事项", "Major matter"),
+    ("经办人", "Handlers"),
+    ("备注", "Remarks"),
+    ("节点", "Milestones"),
+    ("节点名称", "Milestone"),
+    ("计划完成日期", "Planned date"),
+    ("＋ 添加节点", "+ Add a milestone"),
+    ("删除", "Delete"),
+    ("保存修改", "Save changes"),
+    ("保存为草稿", "Save as draft"),
+    ("取消", "Cancel"),
+    (
+        "修改记入全程记录和审计记录；他人先行修改时本次保存会被拒绝，请刷新后重试。",
+        "Changes go on the timeline and into the audit trail; if someone else saved first, this save is refused: reload and try again.",
+    ),
+    ("灯", "Light"),
+    // record-level steps of the loop: 节点完成, 进展审核, 督办单回复
+    ("完成", "Done"),
+    ("说明（可不填）", "Note (optional)"),
+    ("确认完成", "Confirm done"),
+    ("审核意见", "Review note"),
+    (
+        "采纳时可不填；退回时须写明理由",
+        "Optional to accept; a reason is required to return",
+    ),
+    ("采纳", "Accept"),
+    ("督办单", "Supervision notices"),
+    (
+        "待回复及近 30 天的回复",
+        "awaiting a reply, and replies of the last 30 days",
+    ),
+    ("书面回复", "Written reply"),
+    (
+        "说明办理情况、未按期的原因和下步措施",
+        "What was done, why it is late, and the next steps",
+    ),
+    ("提交书面回复", "Send the written reply"),
+    ("尚未回复", "Not answered yet"),
+    ("（不关联）", "(none)"),
+    ("撤回理由（可不填）", "Reason for withdrawal (optional)"),
+    ("撤回理由", "Reason for withdrawal"),
+    // 常用视图 (saved ledger views)
+    ("常用视图：", "Saved views:"),
+    ("暂无", "None yet"),
+    ("保存当前视图", "Save this view"),
+    ("视图名称", "View name"),
+    (
+        "视图名称，如：本处超期事项",
+        "View name, e.g. Overdue in my division",
+    ),
+    ("删除视图", "Delete view"),
+    // 通知渠道, 投递记录, 通知设置
+    ("个人", "Person"),
+    ("单位（接收方为单位时）", "Unit (when a unit receives)"),
+    ("人员（接收方为个人时）", "Person (when a person receives)"),
+    ("网址或邮箱", "URL or e-mail address"),
+    ("新的网址或邮箱", "New URL or e-mail address"),
+    ("修改", "Edit"),
+    ("发送测试", "Send a test"),
+    ("停用", "Off"),
+    ("启用", "On"),
+    ("已停用", "Off"),
+    ("记录", "Log"),
+    ("刷新", "Refresh"),
+    ("尚未配置通知渠道。", "No notification channel yet."),
+    ("清除已设置的密钥", "Clear the stored secret"),
+    ("全部", "All"),
+    ("没有投递记录。", "No deliveries."),
+    ("免打扰时段（北京时间）", "Quiet hours (Beijing time)"),
+    ("开启", "On"),
+    ("从", "From"),
+    ("到", "To"),
+    (
+        "紧急事件（已超期、督办单下发）照常发送",
+        "Urgent events (overdue, supervision notice issued) are sent anyway",
+    ),
+    (
+        "每日汇总：非紧急通知每天早上合并为一条发送",
+        "Daily digest: non-urgent notifications go out as one message each morning",
+    ),
+    ("恢复默认", "Back to defaults"),
+    (
+        "纪检监察账号为只读，不能修改设置。",
+        "Discipline inspection accounts are read-only and cannot change settings.",
+    ),
 ];
 
 #[cfg(test)]
@@ -248,5 +390,68 @@ mod tests {
     #[test]
     fn text_without_an_entry_stays_chinese() {
         assert_eq!(translate("没有这一条", EN), "没有这一条");
+    }
+
+    /// The string literals piped into `t` in a template (`{{ "工作台" | t }}`).
+    fn literals(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.find("| t") {
+            let filter_t = !rest[i + 3..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let quoted = rest[..i].trim_end().strip_suffix('"');
+            if let (true, Some(q)) = (filter_t, quoted)
+                && let Some(j) = q.rfind('"')
+            {
+                out.push(&q[j + 1..]);
+            }
+            rest = &rest[i + 3..];
+        }
+        out
+    }
+
+    #[test]
+    fn every_literal_the_templates_translate_has_an_english_entry() {
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")];
+        let mut seen = 0;
+        let mut missing = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for lit in literals(&text) {
+                    seen += 1;
+                    if !DICT.iter().any(|(zh, _)| *zh == lit) {
+                        missing.push(format!("{}: {lit}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 100, "only {seen} translated literals found");
+        assert!(missing.is_empty(), "no English for {missing:#?}");
+    }
+
+    #[test]
+    fn the_pages_of_the_ledger_settings_have_english_labels() {
+        for zh in [
+            "预警阈值（红黄绿灯）",
+            "编辑事项",
+            "新建子事项",
+            "常用视图：",
+            "保存当前视图",
+            "通知渠道",
+            "投递记录",
+            "通知设置",
+            "佐证材料",
+            "书面回复",
+        ] {
+            assert_ne!(translate(zh, EN), zh, "{zh}");
+        }
     }
 }

@@ -293,13 +293,15 @@ pub async fn list_page(
     render_list(&st, &s, &p, None).await
 }
 
-/// The ledger page for filters `p`, with a refusal of a 常用视图 change shown when given.
+/// The ledger page for filters `p`, with a refusal of a 常用视图 change shown when given
+/// (its message, and the view name as typed, kept in the box).
 async fn render_list(
     st: &AppState,
     s: &SessionInfo,
     p: &LedgerParams,
-    view_error: Option<String>,
+    view_error: Option<(String, &str)>,
 ) -> Response {
+    let (view_error, view_name) = view_error.unzip();
     let q = p.to_query();
     let n = match Names::load(&st.app).await {
         Ok(n) => n,
@@ -335,7 +337,7 @@ async fn render_list(
             "can_create": s.caller.decide(Action::CreateMatter, None).is_allowed(),
             "can_import": s.caller.decide(Action::ImportLedger, None).is_allowed(),
             "can_export": s.caller.decide(Action::ExportLedger, None).is_allowed(),
-            "views": saved, "view_qs": view_qs, "view_error": view_error,
+            "views": saved, "view_qs": view_qs, "view_error": view_error, "view_name": view_name,
             "view_max_chars": views::NAME_MAX_CHARS,
             "can_save_view": s.caller.person_id.is_some()
                 && !s.caller.roles.contains(&Role::Inspector),
@@ -343,15 +345,22 @@ async fn render_list(
     )
 }
 
-/// A 常用视图 change refused: the ledger page again (with the filters of `qs`) and the reason.
-async fn view_refused(st: &AppState, s: &SessionInfo, qs: &str, e: &AppError) -> Response {
+/// A 常用视图 change refused: the ledger page again (with the filters of `qs`), the reason and
+/// the name that was typed.
+async fn view_refused(
+    st: &AppState,
+    s: &SessionInfo,
+    qs: &str,
+    name: &str,
+    e: &AppError,
+) -> Response {
     if !matches!(e, AppError::Invalid { .. }) {
         return denied_page(st, &s.caller, "/matters/views", e).await;
     }
     let qs = qs.trim();
     let p: LedgerParams =
         serde_urlencoded::from_str(qs.strip_prefix('?').unwrap_or(qs)).unwrap_or_default();
-    let page = render_list(st, s, &p, Some(e.to_string())).await;
+    let page = render_list(st, s, &p, Some((e.to_string(), name))).await;
     (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
@@ -381,7 +390,7 @@ pub async fn save_view(State(st): State<AppState>, Web(s): Web, form: RawForm) -
     match views::save_view(&st.app, &s.caller, field(&f, "name"), query).await {
         Ok(v) if v.query.is_empty() => Redirect::to("/matters").into_response(),
         Ok(v) => Redirect::to(&format!("/matters?{}", v.query)).into_response(),
-        Err(e) => view_refused(&st, &s, query, &e).await,
+        Err(e) => view_refused(&st, &s, query, field(&f, "name"), &e).await,
     }
 }
 
@@ -392,6 +401,6 @@ pub async fn delete_view(State(st): State<AppState>, Web(s): Web, form: RawForm)
     };
     match views::delete_view(&st.app, &s.caller, field(&f, "name")).await {
         Ok(()) => Redirect::to("/matters").into_response(),
-        Err(e) => view_refused(&st, &s, "", &e).await,
+        Err(e) => view_refused(&st, &s, "", "", &e).await,
     }
 }

@@ -39,6 +39,7 @@ use axum::Router;
 use axum::routing::get;
 use taizhang_app::App;
 
+pub use layers::HttpLimits;
 pub use metrics::Metrics;
 pub use render::Templates;
 
@@ -81,14 +82,20 @@ impl AppState {
 /// The whole router with its middleware. Every route comes from [`routes::table`], which also
 /// declares who may reach it; the authorization matrix test walks that table.
 pub fn router(state: AppState) -> Router {
+    router_with(state, HttpLimits::default())
+}
+
+/// [`router`] with the time limits of the configuration.
+pub fn router_with(state: AppState, limits: HttpLimits) -> Router {
     let mut r = Router::new();
     for e in routes::table() {
-        let gated = routes::gate(&state, &e);
+        let gated = layers::limit_route(routes::gate(&state, &e), e.transfer(), &limits);
         r = r.route(e.path, gated);
     }
     let r = r
         .route("/static/{*path}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(i18n::layer));
-    layers::apply(r, state.clone()).with_state(state)
+    layers::apply(r, state.clone(), &limits).with_state(state)
 }

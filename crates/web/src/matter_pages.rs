@@ -50,11 +50,11 @@ fn detail_ctx(d: &MatterDetail, n: &Names) -> Value {
         .events
         .iter()
         .map(|e| {
-            // Report ids are for the audit trail, not for readers of the timeline.
-            let note = if e.note.starts_with("report=") {
-                ""
-            } else {
-                e.note.as_str()
+            // Report ids are for the audit trail, not for readers of the timeline; the review
+            // note after one (`report=7 理由`) is.
+            let note = match e.note.strip_prefix("report=") {
+                Some(rest) => rest.split_once(' ').map_or("", |(_, n)| n.trim()),
+                None => e.note.as_str(),
             };
             json!({"at": e.at_ms, "who": n.person(e.actor_id), "what": event_label(&e.kind),
                    "kind": e.kind, "note": note})

@@ -464,11 +464,35 @@ fn prefs_rows(p: &notify::MyPrefs) -> Vec<Value> {
         .collect()
 }
 
+/// The settings form as it was submitted (shown again, as typed, after a refusal).
+fn typed_prefs(ctx: &mut Value, f: &[(String, String)]) {
+    let has = |k: &str, v: &str| f.iter().any(|(a, b)| a == k && b == v);
+    let get = |k: &str| {
+        f.iter()
+            .find(|(a, _)| a == k)
+            .map_or("", |(_, b)| b.as_str())
+    };
+    if let Some(rows) = ctx["rows"].as_array_mut() {
+        for row in rows {
+            let key = format!("ch_{}", row["code"].as_str().unwrap_or(""));
+            row["email"] = json!(has(&key, "email"));
+            row["webhook"] = json!(has(&key, "webhook"));
+        }
+    }
+    ctx["quiet_on"] = json!(get("quiet_on") == "1");
+    ctx["quiet_start"] = json!(get("quiet_start"));
+    ctx["quiet_end"] = json!(get("quiet_end"));
+    ctx["urgent_bypass"] = json!(get("urgent_bypass") == "1");
+    ctx["digest"] = json!(get("digest") == "1");
+}
+
+/// The 通知设置 page: the stored settings, or with `typed` the form as submitted.
 async fn prefs_page(
     st: &AppState,
     s: &SessionInfo,
     flash: Option<&str>,
     error: Option<&AppError>,
+    typed: Option<&[(String, String)]>,
 ) -> Response {
     let p = match notify::my_prefs(&st.app, &s.caller).await {
         Ok(p) => p,
@@ -480,22 +504,23 @@ async fn prefs_page(
     } else {
         StatusCode::OK
     };
-    st.templates.render_status(
-        status,
-        "account_notifications.html",
-        json!({
-            "page": PageCtx::new(s, "/account"), "rows": prefs_rows(&p),
-            "quiet_on": q.is_some_and(|q| q.start != q.end),
-            "quiet_start": hhmm(q.map_or(QuietHours::default().start, |q| q.start)),
-            "quiet_end": hhmm(q.map_or(QuietHours::default().end, |q| q.end)),
-            "urgent_bypass": q.is_none_or(|q| q.urgent_bypass),
-            "digest": p.effective.daily_digest,
-            "customised": p.overrides != PreferenceOverrides::default(),
-            "email": p.email, "own_targets": p.own_targets,
-            "can_save": !s.caller.has_role(Role::Inspector),
-            "flash": flash, "error": error.map(ToString::to_string),
-        }),
-    )
+    let mut ctx = json!({
+        "page": PageCtx::new(s, "/account"), "rows": prefs_rows(&p),
+        "quiet_on": q.is_some_and(|q| q.start != q.end),
+        "quiet_start": hhmm(q.map_or(QuietHours::default().start, |q| q.start)),
+        "quiet_end": hhmm(q.map_or(QuietHours::default().end, |q| q.end)),
+        "urgent_bypass": q.is_none_or(|q| q.urgent_bypass),
+        "digest": p.effective.daily_digest,
+        "customised": p.overrides != PreferenceOverrides::default(),
+        "email": p.email, "own_targets": p.own_targets,
+        "can_save": !s.caller.has_role(Role::Inspector),
+        "flash": flash, "error": error.map(ToString::to_string),
+    });
+    if let Some(f) = typed {
+        typed_prefs(&mut ctx, f);
+    }
+    st.templates
+        .render_status(status, "account_notifications.html", ctx)
 }
 
 /// The overrides a submitted settings form asks for: every event explicitly, quiet hours, digest.
@@ -565,7 +590,9 @@ pub async fn save_my_prefs(State(st): State<AppState>, Web(s): Web, form: RawFor
     };
     match r {
         Ok(()) => Redirect::to("/account/notifications?saved=1").into_response(),
-        Err(e @ AppError::Invalid { .. }) => prefs_page(&st, &s, None, Some(&e)).await,
+        Err(e @ AppError::Invalid { .. }) => {
+            prefs_page(&st, &s, None, Some(&e), Some(pairs.as_slice())).await
+        }
         Err(e) => denied_page(&st, &s.caller, "/account/notifications", &e).await,
     }
 }
@@ -584,5 +611,5 @@ pub async fn my_prefs_page(
     Query(q): Query<SavedQuery>,
 ) -> Response {
     let flash = (q.saved == "1").then_some("通知设置已保存。");
-    prefs_page(&st, &s, flash, None).await
+    prefs_page(&st, &s, flash, None, None).await
 }

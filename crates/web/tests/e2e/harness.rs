@@ -1,6 +1,7 @@
 //! The browser harness: the real server on a random local port (SQLite, demo data, a fixed clock),
 //! Debian chromium driven through a chromedriver this test spawns and kills, screenshots into
-//! the artifacts folder, and the browser console read after every page.
+//! the artifacts folder, downloads into a folder of their own, and the browser console read after
+//! every page.
 
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
@@ -81,9 +82,13 @@ impl WebDriverCompatibleCommand for BrowserLog {
 
 pub struct Run {
     pub app: App,
+    /// The server's clock (fixed; a second factor needs it).
+    pub clock: Arc<FixedClock>,
     pub base: String,
     pub c: Client,
     pub shots: PathBuf,
+    /// Where the browser saves downloads.
+    pub files: PathBuf,
     _db: TestDb,
     _driver: Killed,
     _profile: PathBuf,
@@ -95,7 +100,7 @@ impl Run {
         let store = Store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(FixedClock::at_date(jiff::civil::date(2026, 3, 16)));
-        let app = App::new(store, clock, AppSettings::for_tests());
+        let app = App::new(store, clock.clone(), AppSettings::for_tests());
         taizhang_app::demo::load(&app, DEMO_PASSWORD).await.unwrap();
         let system = taizhang_app::Caller::system("e2e");
         taizhang_app::ledger::daily::run_daily_check(&app, &system, jiff::civil::date(2026, 3, 16))
@@ -132,13 +137,19 @@ impl Run {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = std::env::temp_dir().join(format!("tz-e2e-{}-{port}", std::process::id()));
+        let files = profile.with_extension("files");
+        std::fs::create_dir_all(&files).unwrap();
         let caps = json!({
             "goog:chromeOptions": {"binary": CHROMIUM, "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--lang=zh-CN", "--window-size=1366,900",
                 format!("--user-data-dir={}", profile.display()),
-            ]},
+            ], "prefs": {
+                "download.default_directory": files.display().to_string(),
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+            }},
             "goog:loggingPrefs": {"browser": "ALL"},
         });
         let Value::Object(caps) = caps else {
@@ -156,9 +167,11 @@ impl Run {
         std::fs::create_dir_all(&shots).unwrap();
         Run {
             app,
+            clock,
             base: format!("http://{addr}"),
             c,
             shots,
+            files,
             _db: db,
             _driver: driver,
             _profile: profile,

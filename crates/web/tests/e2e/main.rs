@@ -1,14 +1,23 @@
-//! End-to-end in headless Chromium: the whole closed loop as three people (督查专员 creates and
-//! assigns, 处室负责人 signs, reports, asks for more time and reports completion, 督查专员
-//! decides, reviews and closes it, 纪检监察 reads it all and can change nothing), the one-click
-//! daily check, the monthly dashboard, and phone-width pages. Every main page is saved as a PNG
-//! in `$TAIZHANG_ARTIFACTS` (default `target/e2e-artifacts/`); any console error fails the test.
+//! End-to-end in headless Chromium: the whole closed loop as three people (督查专员 creates,
+//! assigns, edits and breaks it down, 处室负责人 signs, reports, attaches 佐证材料, asks for more
+//! time, answers 督办单, completes a 节点 and reports completion, 督查专员 decides, reviews the
+//! reports and closes it, 纪检监察 reads it all and can change nothing), 结转 from the matter and
+//! the 年度归零 pages, 常用视图, 通知设置, the administrator's 预警阈值 (once in English), 通知渠道
+//! and 投递记录, the one-click daily check, the monthly dashboard, and phone-width pages. Every
+//! main page is saved as a PNG in `$TAIZHANG_ARTIFACTS` (default `target/e2e-artifacts/`); any
+//! console error fails the test.
 //!
 //! Without chromium and chromedriver the test skips with a reason, unless `CI` or
 //! `TAIZHANG_REQUIRE_BROWSER=1` is set, in which case it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod editing;
+mod evidence;
+mod follow_up;
 mod harness;
+mod helpers;
+mod settings;
+mod year_end;
 
 use fantoccini::Locator;
 use harness::Run;
@@ -100,7 +109,9 @@ async fn sign_report_extend(r: &Run, id: i64) {
     assert_eq!(r.text("#matter-status").await, "延期待批");
 }
 
-/// ducha approves the extension; chuzhang1 reports completion; ducha reviews, closes, 问效.
+/// ducha approves the extension, returns the first report and sends two 督办单; chuzhang1
+/// answers them, reports again, completes the 节点 and reports completion; ducha accepts the
+/// report, reviews, closes, 问效.
 async fn decide_complete_close(r: &Run, id: i64) {
     r.login("ducha").await;
     r.goto(&format!("/matters/{id}")).await;
@@ -108,12 +119,15 @@ async fn decide_complete_close(r: &Run, id: i64) {
     r.fill("#f-basis", "理由充分，同意延期").await;
     r.submit_step(id).await;
     assert!(r.text("#matter-deadline").await.starts_with("2026-05-29"));
+    let notices = follow_up::return_report_and_issue_notices(r, id).await;
     r.login("chuzhang1").await;
+    follow_up::answer_report_and_finish_a_milestone(r, id, &notices).await;
     r.goto(&format!("/matters/{id}")).await;
     r.click_nav("[data-action=report_completion]").await;
     r.fill("#f-basis", "问题清单已印发，整改台账已建立").await;
     r.submit_step(id).await;
     r.login("ducha").await;
+    follow_up::accept_report(r, id).await;
     r.goto(&format!("/matters/{id}")).await;
     r.click_nav("[data-action=review_completion]").await;
     r.submit_step(id).await;
@@ -135,10 +149,18 @@ async fn inspector_reads(r: &Run, id: i64) {
     for step in [
         "立项",
         "批准立项并交办",
+        "修改台账",
         "签收",
         "报送进展",
+        "上传佐证材料",
+        "撤回佐证材料",
         "申请延期",
         "批准延期",
+        "进展退回",
+        "签发督办单",
+        "回复督办单",
+        "节点完成",
+        "进展审核通过",
         "报办结",
         "审核通过",
         "销号",
@@ -148,9 +170,22 @@ async fn inspector_reads(r: &Run, id: i64) {
     }
     assert_eq!(r.count("[data-action]").await, 0);
     assert_eq!(r.count("main form[method=post]").await, 0);
+    // 佐证材料 readable, the withdrawn one too (kept on record); nothing to upload or withdraw.
+    let evidence = r.text("#attachments").await;
+    assert!(evidence.contains("问题清单（初稿）.pdf") && evidence.contains("已撤回"));
+    assert_eq!(r.count("[data-download]").await, 3);
+    assert_eq!(r.count("#attachment-upload, [data-remove]").await, 0);
+    assert_eq!(
+        r.count("summary[data-loop], .review-form, .answer-form")
+            .await,
+        0
+    );
     r.shot("07-matter-jijian").await;
     r.goto("/desk").await;
     assert_eq!(r.count(".confirm-check").await, 0);
+    r.goto("/account/notifications").await;
+    assert!(r.text("#read-only").await.contains("只读"));
+    assert_eq!(r.count("#prefs-save").await, 0);
 }
 
 /// The monthly dashboard, when its page exists in this build.
@@ -177,7 +212,7 @@ async fn monthly(r: &Run) {
 }
 
 /// Phone width: the ledger turns into cards and nothing scrolls sideways.
-async fn phone(r: &Run) {
+async fn phone(r: &Run, id: i64) {
     r.login("chuzhang1").await;
     r.c.set_window_size(390, 844).await.unwrap();
     for (path, name) in [("/matters", "09-phone-ledger"), ("/desk", "10-phone-desk")] {
@@ -186,6 +221,10 @@ async fn phone(r: &Run) {
         r.shot(name).await;
     }
     r.c.set_window_size(1366, 900).await.unwrap();
+    r.goto(&format!("/matters/{id}")).await;
+    r.phone_shot("39-phone-matter", None).await;
+    r.phone_shot("40-phone-matter-records", Some("#reports"))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,11 +238,21 @@ async fn three_people_take_a_matter_through_the_whole_loop_in_chromium() {
         .await
         .unwrap();
     let id = create_and_assign(&r, head.unit_id).await;
+    editing::edit_with_a_stale_tab(&r, id).await;
+    editing::break_down(&r, id).await;
+    settings::saved_views(&r).await;
+    let (a, b) = year_end::two_open_matters(&r, head.unit_id).await;
+    year_end::carry_over(&r, a, b).await;
     sign_report_extend(&r, id).await;
+    evidence::attach_preview_download_withdraw(&r, id).await;
+    settings::my_notifications(&r).await;
     decide_complete_close(&r, id).await;
     inspector_reads(&r, id).await;
+    r.login_admin("admin").await;
+    settings::thresholds(&r).await;
+    settings::channels_and_deliveries(&r, head.unit_id).await;
     monthly(&r).await;
-    phone(&r).await;
+    phone(&r, id).await;
     println!("screenshots in {}", r.shots.display());
     r.c.clone().close().await.unwrap();
 }
