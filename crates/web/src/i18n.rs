@@ -47,6 +47,42 @@ pub fn translate(text: &str, lang: &str) -> String {
         .map_or_else(|| text.to_owned(), |(_, en)| (*en).to_owned())
 }
 
+/// English labels of the matter page's buttons by action code: verbs, where the dictionary's
+/// entry for the same Chinese word is the status noun (结转 "Carried over", 销号 "Closed").
+const ACTIONS_EN: &[(&str, &str)] = &[
+    ("submit", "Submit for approval"),
+    ("approve", "Approve and assign"),
+    ("reject", "Reject"),
+    ("sign_for", "Sign for"),
+    ("return_assignment", "Return the assignment"),
+    ("report_progress", "Report progress"),
+    ("request_extension", "Ask for an extension"),
+    ("decide_extension", "Decide the extension"),
+    ("report_completion", "Report completion"),
+    ("review_completion", "Review completion"),
+    ("urge", "Urge"),
+    ("issue_notice", "Issue a supervision notice"),
+    ("close_out", "Close out"),
+    ("review_effect", "Review the effect"),
+    ("reopen", "Look back"),
+    ("request_stop", "Ask to stop"),
+    ("decide_stop", "Decide the stop"),
+    ("carry_over", "Carry over"),
+    ("edit", "Edit"),
+    ("new_sub", "New sub-matter"),
+];
+
+/// The label of the matter-page button `code` in the request's language (`zh` unchanged).
+pub fn action_label(code: &str, zh: &str) -> String {
+    if current() != EN {
+        return zh.to_owned();
+    }
+    ACTIONS_EN
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| zh.to_owned(), |(_, en)| (*en).to_owned())
+}
+
 /// The template filter `t`: translates into the page's language (`page.lang`, else the request's).
 pub fn filter(state: &minijinja::State, text: &str) -> String {
     let lang = state
@@ -369,6 +405,24 @@ const DICT: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_matter_page_button_has_an_english_label() {
+        let mut codes: Vec<&str> = taizhang_app::ledger::actions::ACTIONS
+            .iter()
+            .map(|a| a.code)
+            .collect();
+        codes.push("new_sub");
+        for code in codes {
+            assert!(
+                ACTIONS_EN.iter().any(|(c, _)| *c == code),
+                "no English label for the button {code}"
+            );
+        }
+        let en = LANG.sync_scope(EN, || action_label("carry_over", "结转"));
+        assert_eq!(en, "Carry over");
+        assert_eq!(action_label("carry_over", "结转"), "结转");
+    }
 
     #[test]
     fn english_has_an_entry_for_every_navigation_label() {

@@ -107,7 +107,7 @@ pub async fn render_show(
     let mut ctx = detail_ctx(&d, &n);
     let offered: Vec<Value> = actions::actions_for(&s.caller, &d)
         .into_iter()
-        .map(|a| json!({"code": a.code, "label": a.label,
+        .map(|a| json!({"code": a.code, "label": crate::i18n::action_label(a.code, a.label),
             "direct": matter_forms::fields(a.code).is_empty() && crate::matter_edit::page_of(a.code, id).is_none()}))
         .collect();
     ctx["actions"] = json!(offered);
