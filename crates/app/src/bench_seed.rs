@@ -520,6 +520,8 @@ pub async fn seed(app: &App, opts: &SeedOptions) -> AppResult<SeedReport> {
     let mut c = app.store.begin().await?;
     bulk::analyze(&mut c).await?;
     c.commit().await?;
+    let mut c = app.store.read().await?;
+    bulk::vacuum_analyze(&mut c).await?;
     Ok(report)
 }
 

@@ -153,3 +153,14 @@ pub async fn analyze(c: &mut Conn) -> StoreResult<()> {
     crate::on!(c, c => sqlx::query("ANALYZE").execute(&mut *c).await?.rows_affected());
     Ok(())
 }
+
+/// After a bulk load on PostgreSQL: `VACUUM (ANALYZE)`, so the visibility map is set and counts
+/// run as index-only scans from the first request (the overdue count at 10^5 matters: 14.6 ms
+/// from the heap, 1.6 ms index-only), instead of waiting for autovacuum. Outside a transaction
+/// (VACUUM cannot run in one); nothing to do on SQLite, where [`analyze`] is enough.
+pub async fn vacuum_analyze(c: &mut Conn) -> StoreResult<()> {
+    if let crate::conn::Exec::Pg(pg) = c.exec() {
+        sqlx::query("VACUUM (ANALYZE)").execute(&mut *pg).await?;
+    }
+    Ok(())
+}

@@ -116,9 +116,13 @@ fn scope_clause(w: &mut Where, who: &Caller, action: Action) {
             let from = w.next();
             let ph = placeholders(from, units.len());
             w.sql.push(format!(
-                // `m.id IN (…)` rather than a correlated EXISTS: both sides of the OR then use an
-                // index (SQLite's multi-index OR), 0.2 ms instead of 38 ms at 100,000 matters.
-                "(m.lead_unit_id IN ({ph}) OR m.id IN (SELECT mu.matter_id FROM matter_units mu WHERE mu.unit_id IN ({ph})))"
+                // One id set from two indexes (`matters_lead_unit`, `matter_units_unit`) rather
+                // than a correlated EXISTS (38 ms at 100,000 matters on SQLite) or an OR of the two
+                // (PostgreSQL cannot combine an OR with a subquery through indexes and scanned
+                // the whole table in parallel: 31 ms for a 处长's first page; 11 ms this way,
+                // SQLite unchanged at ≈ 13 ms).
+                "m.id IN (SELECT ms.id FROM matters ms WHERE ms.lead_unit_id IN ({ph}) \
+                 UNION ALL SELECT mu.matter_id FROM matter_units mu WHERE mu.unit_id IN ({ph}))"
             ));
             w.args.extend(units.into_iter().map(Arg::Int));
         }
