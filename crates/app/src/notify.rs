@@ -412,11 +412,7 @@ pub async fn on_daily_check(
     let mut ids: Vec<i64> = fresh.iter().map(|(_, m, _)| *m).collect();
     ids.sort_unstable();
     ids.dedup();
-    let rows: HashMap<i64, MatterRow> = store_matters::rows_of(c, &ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let rows = store_matters::rows_by_id(c, &ids).await?;
     let mut handlers: HashMap<i64, Vec<i64>> = HashMap::new();
     for (m, p) in store_matters::handlers_of(c, &ids).await? {
         handlers.entry(m).or_default().push(p);

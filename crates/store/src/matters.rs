@@ -290,6 +290,22 @@ pub async fn rows_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<MatterRow>> {
     Ok(out)
 }
 
+/// [`rows_of`] keyed by id, for ids in any order and with repeats (the callers' lists of items,
+/// notifications and pages name a matter more than once).
+pub async fn rows_by_id(
+    c: &mut Conn,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, MatterRow>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(rows_of(c, &ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect())
+}
+
 /// Run a `SELECT m.id FROM matters m WHERE …` built by the caller: the ids, in the query's order.
 pub async fn query_ids(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<Vec<i64>> {
     let v: Vec<i64> = crate::on!(c, c => {

@@ -437,14 +437,8 @@ async fn lines_of(
     c: &mut taizhang_store::Conn,
     items: Vec<CheckItemRow>,
 ) -> AppResult<Vec<CheckLine>> {
-    let mut ids: Vec<i64> = items.iter().map(|i| i.matter_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let rows: BTreeMap<i64, _> = store_matters::rows_of(c, &ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let ids: Vec<i64> = items.iter().map(|i| i.matter_id).collect();
+    let rows = store_matters::rows_by_id(c, &ids).await?;
     Ok(items
         .into_iter()
         .map(|item| {

@@ -435,12 +435,7 @@ async fn list_inner(
             .skip(skip)
             .take(per_page as usize)
             .collect();
-        let mut by_id: std::collections::HashMap<i64, store_matters::MatterRow> =
-            store_matters::rows_of(&mut c, &page)
-                .await?
-                .into_iter()
-                .map(|m| (m.id, m))
-                .collect();
+        let mut by_id = store_matters::rows_by_id(&mut c, &page).await?;
         let rows = page
             .iter()
             .filter_map(|id| by_id.remove(id))
