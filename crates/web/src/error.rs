@@ -7,6 +7,20 @@ use taizhang_app::{AppError, Caller};
 
 use crate::AppState;
 
+/// What a form shows after `err`: the field a validation refusal names (None for any other
+/// error) and the message; both None without an error.
+pub fn form_error(err: Option<&AppError>) -> (Option<String>, Option<String>) {
+    match err {
+        Some(AppError::Invalid {
+            field: Some(f),
+            message,
+            ..
+        }) => (Some(f.clone()), Some(message.clone())),
+        Some(e) => (None, Some(e.to_string())),
+        None => (None, None),
+    }
+}
+
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::BadCredentials => StatusCode::UNAUTHORIZED,

@@ -180,15 +180,9 @@ pub(crate) async fn render_form(
         Ok(n) => n,
         Err(e) => return page_error(st, &e),
     };
-    let (field, message) = match err {
-        Some(AppError::Invalid {
-            field: Some(f),
-            message,
-            ..
-        }) => (Some(f.clone()), Some(message.clone())),
-        Some(e) => (Some("_".into()), Some(e.to_string())),
-        None => (None, None),
-    };
+    // A refusal that names no field shows at the top ("_").
+    let (field, message) = crate::error::form_error(err);
+    let field = field.or_else(|| message.as_ref().map(|_| "_".to_owned()));
     let cycles: Vec<names::Opt> = CYCLES
         .iter()
         .filter_map(|c| FeedbackCycle::parse(c).ok().map(|fc| (c, fc)))

@@ -112,6 +112,24 @@ fn scope_name(n: &Names, scope: &str, id: i64) -> String {
 
 type Fields = BTreeMap<String, String>;
 
+/// A target form after `error`: the named field, the message, what was typed (never the
+/// secret or the CSRF token) and the status (422 on a refusal).
+fn refused_form(
+    error: Option<&AppError>,
+    typed: &Fields,
+) -> (Option<String>, Option<String>, Fields, StatusCode) {
+    let (field, message) = crate::error::form_error(error);
+    let mut values = typed.clone();
+    values.remove("secret");
+    values.remove("csrf");
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (field, message, values, status)
+}
+
 fn field<'a>(f: &'a Fields, k: &str) -> &'a str {
     f.get(k).map_or("", String::as_str)
 }
@@ -163,23 +181,7 @@ async fn targets_page(
             v
         })
         .collect();
-    let (err_field, err_msg) = match error {
-        Some(AppError::Invalid {
-            field: Some(f),
-            message,
-            ..
-        }) => (Some(f.clone()), Some(message.clone())),
-        Some(e) => (None, Some(e.to_string())),
-        None => (None, None),
-    };
-    let mut values = typed.clone();
-    values.remove("secret");
-    values.remove("csrf");
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let (err_field, err_msg, values, status) = refused_form(error, typed);
     let people: Vec<Value> = people
         .iter()
         .filter(|p| !p.disabled)
@@ -262,23 +264,7 @@ async fn edit_page(
         Ok(n) => n,
         Err(e) => return page_error(st, &e),
     };
-    let (err_field, err_msg) = match error {
-        Some(AppError::Invalid {
-            field: Some(f),
-            message,
-            ..
-        }) => (Some(f.clone()), Some(message.clone())),
-        Some(e) => (None, Some(e.to_string())),
-        None => (None, None),
-    };
-    let mut values = typed.clone();
-    values.remove("secret");
-    values.remove("csrf");
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let (err_field, err_msg, values, status) = refused_form(error, typed);
     st.templates.render_status(
         status,
         "admin/notify_target.html",

@@ -46,15 +46,9 @@ fn render(
     err: Option<&AppError>,
     saved: bool,
 ) -> Response {
-    let (field, message) = match err {
-        Some(AppError::Invalid {
-            field: Some(f),
-            message,
-            ..
-        }) => (Some(f.clone()), Some(message.clone())),
-        Some(e) => (Some("_".into()), Some(e.to_string())),
-        None => (None, None),
-    };
+    // A refusal that names no field shows at the top ("_").
+    let (field, message) = crate::error::form_error(err);
+    let field = field.or_else(|| message.as_ref().map(|_| "_".to_owned()));
     let status = if err.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

@@ -12,7 +12,7 @@ use taizhang_domain::feedback::FeedbackCycle;
 use taizhang_domain::policy::{Action, ListScope, Role};
 use taizhang_store::matters::{self as store_matters, Arg};
 
-use super::list::{DeskCounts, HELD};
+use super::list::{DeskCounts, HELD, quoted};
 use super::{rules, today};
 use crate::{App, AppResult, Caller};
 
@@ -25,13 +25,6 @@ const TO_REVIEW: &[&str] = &[
     "extension_pending",
     "stop_pending",
 ];
-
-fn quoted(v: &[&str]) -> String {
-    v.iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// The last date whose working days after `today` are at most `n` (the end of the 临期 window).
 fn window_end(cal: &WorkCalendar, today: Date, n: i64) -> Date {

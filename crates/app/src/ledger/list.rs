@@ -184,9 +184,8 @@ fn filter_clauses(w: &mut Where, q: &MatterQuery, today: jiff::civil::Date) -> A
         // Literals, not parameters: both are server constants (a `Date` prints as YYYY-MM-DD).
         // SQLite re-prepares a statement whose bound range value its STAT4 statistics looked at
         // on every run; without parameters the overdue list keeps its prepared plan.
-        let held: Vec<String> = HELD.iter().map(|s| format!("'{s}'")).collect();
         w.sql.push(format!("m.deadline < '{today}'"));
-        w.sql.push(format!("m.status IN ({})", held.join(", ")));
+        w.sql.push(format!("m.status IN ({})", quoted(HELD)));
     }
     if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let text = super::bounded("q", text)?;
@@ -544,6 +543,14 @@ const GREY: &[&str] = &[
     "carried_over",
 ];
 
+/// Status codes (server constants, never user text) as an SQL list: `'a', 'b'`.
+pub(super) fn quoted(v: &[&str]) -> String {
+    v.iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A superset of the matters that can show light `l` today, in SQL, so the exact (calendar-based)
 /// light is computed for a few rows instead of the whole ledger: red needs an overdue deadline or
 /// a reported progress (序时 lag); yellow needs a deadline within the window or a progress. With
@@ -556,15 +563,9 @@ fn light_prefilter(
     l: Light,
     today: jiff::civil::Date,
 ) {
-    let list = |v: &[&str]| {
-        v.iter()
-            .map(|s| format!("'{s}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     match l {
-        Light::Grey => w.sql.push(format!("m.status IN ({})", list(GREY))),
-        Light::Green => w.sql.push(format!("m.status NOT IN ({})", list(GREY))),
+        Light::Grey => w.sql.push(format!("m.status IN ({})", quoted(GREY))),
+        Light::Green => w.sql.push(format!("m.status NOT IN ({})", quoted(GREY))),
         Light::Red | Light::Yellow => {
             let window = rules.light.max_window();
             let edge = if l == Light::Red {
@@ -572,7 +573,7 @@ fn light_prefilter(
             } else {
                 cal.add_workdays(today, window).unwrap_or(today)
             };
-            w.sql.push(format!("m.status IN ({})", list(HELD)));
+            w.sql.push(format!("m.status IN ({})", quoted(HELD)));
             let op = if l == Light::Red { "<" } else { "<=" };
             w.push(
                 |n| format!("(m.deadline {op} ${n} OR m.progress IS NOT NULL)"),

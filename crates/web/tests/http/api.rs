@@ -4,52 +4,13 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::json;
 use taizhang_app::Caller;
-use taizhang_app::identity::{create_token, revoke_token};
+use taizhang_app::identity::revoke_token;
 use taizhang_testkit::TestDb;
 use taizhang_web::routes::table;
 
-use crate::support::{Browser, Resp, TestApp};
-
-async fn token(t: &TestApp, user: &str) -> String {
-    create_token(&t.app, &Caller::system("test"), user, "test", Some(30))
-        .await
-        .unwrap()
-}
-
-async fn call(
-    b: &mut Browser,
-    method: Method,
-    path: &str,
-    tok: &str,
-    body: Option<&str>,
-    extra: &[(&str, &str)],
-) -> Resp {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {tok}"));
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    for (k, v) in extra {
-        req = req.header(*k, *v);
-    }
-    let body = Body::from(body.unwrap_or("").to_owned());
-    b.send(req.body(body).unwrap()).await
-}
-
-fn json_of(r: &Resp) -> Value {
-    serde_json::from_str(&r.body).unwrap_or(Value::Null)
-}
-
-fn code_of(r: &Resp) -> String {
-    json_of(r)["errors"][0]["code"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
-}
+use crate::support::{Browser, TestApp, call, code_of, json_of, token};
 
 async fn a_unit(b: &mut Browser, tok: &str) -> i64 {
     let r = call(b, Method::GET, "/api/v1/units", tok, None, &[]).await;

@@ -7,7 +7,7 @@ use taizhang_app::caller::load_caller_by_username;
 use taizhang_app::ledger::{calendar, daily, monthly, weekly, year};
 use taizhang_testkit::TestDb;
 
-use crate::support::{Browser, DEMO_PASSWORD, TestApp};
+use crate::support::{TestApp, admin_login};
 
 const TODAY: &str = "2026-03-16";
 
@@ -303,35 +303,12 @@ async fn the_english_switch_changes_the_navigation_labels() {
     assert!(en.body.contains("href=\"/lang?to=zh\""));
 }
 
-/// A browser logged in as the demo 系统管理员, second factor enrolled.
-async fn admin(t: &TestApp) -> Browser {
-    let mut b = t.browser();
-    b.post_form(
-        "/login",
-        &[
-            ("username", "admin"),
-            ("password", DEMO_PASSWORD),
-            ("next", "/admin"),
-        ],
-    )
-    .await;
-    let page = b.get("/account/totp").await;
-    let i = page.body.find("class=\"secret\">").unwrap() + 15;
-    let secret = &page.body[i..i + page.body[i..].find('<').unwrap()];
-    let secret = taizhang_domain::totp::TotpSecret::from_base32(secret).unwrap();
-    let now_s = (t.clock.as_ref() as &dyn taizhang_app::Clock).now_ms() as u64 / 1000;
-    b.post_csrf("/account/totp", &[("code", &secret.code_at(now_s))])
-        .await;
-    b.get("/account/next").await;
-    b
-}
-
 #[tokio::test]
 async fn a_day_set_in_the_calendar_admin_is_reflected_by_add_workdays() {
     let t = TestApp::new(TestDb::sqlite(), true).await;
     let (next, _) = calendar::add_workdays(&t.app, day(TODAY), 1).await.unwrap();
     assert_eq!(next, day("2026-03-17"));
-    let mut b = admin(&t).await;
+    let mut b = admin_login(&t, "admin").await;
     let page = b.get("/admin/calendar?year=2026").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("2026-02-17"), "春节 listed");

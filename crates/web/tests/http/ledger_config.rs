@@ -3,17 +3,14 @@
 //! ledger list, the thresholds admin page, and the JSON API (`PATCH` with If-Match or version,
 //! `parent_id`, children in the matter, the thresholds endpoint).
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use serde_json::{Value, json};
-use taizhang_app::Caller;
+use axum::http::{Method, StatusCode, header};
+use serde_json::json;
 use taizhang_app::caller::load_caller_by_username;
-use taizhang_app::identity::create_token;
 use taizhang_app::ledger::matters::DeadlineInput;
 use taizhang_app::ledger::{NewMatter, create_matter, flow, get_matter};
 use taizhang_testkit::TestDb;
 
-use crate::support::{Browser, DEMO_PASSWORD, Resp, TestApp};
+use crate::support::{Browser, Resp, TestApp, admin_login, call, code_of, json_of, token};
 
 /// A matter of 干部一处 (deadline 2026-04-30) by ducha; assigned (and signed) when asked.
 async fn matter(t: &TestApp, title: &str, assign: bool, sign: bool) -> i64 {
@@ -263,35 +260,12 @@ async fn a_sub_matter_is_created_from_its_parent_and_shown_under_it() {
     }
 }
 
-/// A browser logged in as the demo 系统管理员, second factor enrolled.
-async fn admin(t: &TestApp) -> Browser {
-    let mut b = t.browser();
-    b.post_form(
-        "/login",
-        &[
-            ("username", "admin"),
-            ("password", DEMO_PASSWORD),
-            ("next", "/admin"),
-        ],
-    )
-    .await;
-    let page = b.get("/account/totp").await;
-    let i = page.body.find("class=\"secret\">").unwrap() + 15;
-    let secret = &page.body[i..i + page.body[i..].find('<').unwrap()];
-    let secret = taizhang_domain::totp::TotpSecret::from_base32(secret).unwrap();
-    let now_s = (t.clock.as_ref() as &dyn taizhang_app::Clock).now_ms() as u64 / 1000;
-    b.post_csrf("/account/totp", &[("code", &secret.code_at(now_s))])
-        .await;
-    b.get("/account/next").await;
-    b
-}
-
 #[tokio::test]
 async fn the_thresholds_page_saves_refuses_bad_rows_with_the_input_kept_and_is_for_administrators()
 {
     for db in TestDb::both().await {
         let t = TestApp::new(db, true).await;
-        let mut b = admin(&t).await;
+        let mut b = admin_login(&t, "admin").await;
         let page = b.get("/admin/thresholds").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(
@@ -359,45 +333,6 @@ async fn the_thresholds_page_saves_refuses_bad_rows_with_the_input_kept_and_is_f
         let r = ducha.post_csrf("/admin/thresholds", &good).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
-}
-
-async fn token(t: &TestApp, user: &str) -> String {
-    create_token(&t.app, &Caller::system("test"), user, "test", Some(30))
-        .await
-        .unwrap()
-}
-
-async fn call(
-    b: &mut Browser,
-    method: Method,
-    path: &str,
-    tok: &str,
-    body: Option<&str>,
-    extra: &[(&str, &str)],
-) -> Resp {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {tok}"));
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    for (k, v) in extra {
-        req = req.header(*k, *v);
-    }
-    b.send(req.body(Body::from(body.unwrap_or("").to_owned())).unwrap())
-        .await
-}
-
-fn json_of(r: &Resp) -> Value {
-    serde_json::from_str(&r.body).unwrap_or(Value::Null)
-}
-
-fn code_of(r: &Resp) -> String {
-    json_of(r)["errors"][0]["code"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
 }
 
 #[tokio::test]

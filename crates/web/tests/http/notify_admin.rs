@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 use taizhang_app::Caller;
 use taizhang_app::notify::{ALLOW_LIST_SETTING, my_prefs, send_test};
@@ -14,7 +14,7 @@ use taizhang_jobs::outbox::OutboxWorker;
 use taizhang_notify::{AllowList, Channel, EventKind, WebhookSender};
 use taizhang_testkit::TestDb;
 
-use crate::support::{Browser, DEMO_PASSWORD, Resp, TestApp};
+use crate::support::{TestApp, admin_login, call, code_of, json_of, token};
 
 type Seen = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
 
@@ -36,29 +36,6 @@ async fn receiver() -> (String, Seen) {
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     (format!("http://{addr}/hook"), seen)
-}
-
-/// A browser logged in as a demo administrator (second factor enrolled on the way).
-async fn admin_login(t: &TestApp, username: &str) -> Browser {
-    let mut b = t.browser();
-    b.post_form(
-        "/login",
-        &[
-            ("username", username),
-            ("password", DEMO_PASSWORD),
-            ("next", "/admin"),
-        ],
-    )
-    .await;
-    let page = b.get("/account/totp").await;
-    let i = page.body.find("class=\"secret\">").unwrap() + 15;
-    let secret = &page.body[i..i + page.body[i..].find('<').unwrap()];
-    let secret = taizhang_domain::totp::TotpSecret::from_base32(secret).unwrap();
-    let now_s = (t.clock.as_ref() as &dyn taizhang_app::Clock).now_ms() as u64 / 1000;
-    b.post_csrf("/account/totp", &[("code", &secret.code_at(now_s))])
-        .await;
-    b.get("/account/next").await;
-    b
 }
 
 /// Allow 127.0.0.1 for webhooks (an administrator's allow-list entry); returns a unit id.
@@ -340,35 +317,6 @@ async fn each_user_sets_channels_quiet_hours_and_digest() {
     }
 }
 
-async fn token(t: &TestApp, user: &str) -> String {
-    taizhang_app::identity::create_token(&t.app, &Caller::system("test"), user, "test", Some(30))
-        .await
-        .unwrap()
-}
-
-async fn call(b: &mut Browser, method: Method, path: &str, tok: &str, body: Option<&str>) -> Resp {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {tok}"));
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let body = Body::from(body.unwrap_or("").to_owned());
-    b.send(req.body(body).unwrap()).await
-}
-
-fn json_of(r: &Resp) -> Value {
-    serde_json::from_str(&r.body).unwrap_or(Value::Null)
-}
-
-fn code_of(r: &Resp) -> String {
-    json_of(r)["errors"][0]["code"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
     for db in TestDb::both().await {
@@ -379,7 +327,15 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
         let admin = token(&t, "admin").await;
         let ducha = token(&t, "ducha").await;
 
-        let r = call(&mut b, Method::GET, "/api/v1/notify/targets", &admin, None).await;
+        let r = call(
+            &mut b,
+            Method::GET,
+            "/api/v1/notify/targets",
+            &admin,
+            None,
+            &[],
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(json_of(&r), serde_json::json!([]));
         let body = format!(
@@ -391,6 +347,7 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/targets",
             &admin,
             Some(&body),
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -404,6 +361,7 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/targets",
             &admin,
             Some(&body),
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -419,12 +377,21 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             &one,
             &admin,
             Some(r#"{"enabled":false}"#),
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(json_of(&r)["enabled"], false);
         assert_eq!(json_of(&r)["has_secret"], true);
-        let r = call(&mut b, Method::POST, &format!("{one}/test"), &admin, None).await;
+        let r = call(
+            &mut b,
+            Method::POST,
+            &format!("{one}/test"),
+            &admin,
+            None,
+            &[],
+        )
+        .await;
         assert_eq!(code_of(&r), "target_disabled");
         let r = call(
             &mut b,
@@ -432,10 +399,19 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             &one,
             &admin,
             Some(r#"{"enabled":true}"#),
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::OK);
-        let r = call(&mut b, Method::POST, &format!("{one}/test"), &admin, None).await;
+        let r = call(
+            &mut b,
+            Method::POST,
+            &format!("{one}/test"),
+            &admin,
+            None,
+            &[],
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let r = call(
             &mut b,
@@ -443,6 +419,7 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/deliveries?status=pending",
             &admin,
             None,
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -455,6 +432,7 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/deliveries?status=nope",
             &admin,
             None,
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -464,16 +442,25 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/deliveries?limit=0",
             &admin,
             None,
+            &[],
         )
         .await;
         assert_eq!(code_of(&r), "limit_out_of_range");
-        let r = call(&mut b, Method::DELETE, &one, &admin, None).await;
+        let r = call(&mut b, Method::DELETE, &one, &admin, None, &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let r = call(&mut b, Method::GET, &one, &admin, None).await;
+        let r = call(&mut b, Method::GET, &one, &admin, None, &[]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
 
         // Business roles: no targets, no log; their own preferences.
-        let r = call(&mut b, Method::GET, "/api/v1/notify/targets", &ducha, None).await;
+        let r = call(
+            &mut b,
+            Method::GET,
+            "/api/v1/notify/targets",
+            &ducha,
+            None,
+            &[],
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = call(
             &mut b,
@@ -481,10 +468,19 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/deliveries",
             &ducha,
             None,
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = call(&mut b, Method::GET, "/api/v1/notify/prefs", &ducha, None).await;
+        let r = call(
+            &mut b,
+            Method::GET,
+            "/api/v1/notify/prefs",
+            &ducha,
+            None,
+            &[],
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(json_of(&r)["overrides"]["quiet_mode"], "inherit");
         let put = r#"{"channels":{"due_soon":["email"]},"quiet_mode":"off","daily_digest":true}"#;
@@ -494,6 +490,7 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/prefs",
             &ducha,
             Some(put),
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -511,6 +508,7 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/prefs",
             &ducha,
             Some(r#"{"channels":{"nope":[]}}"#),
+            &[],
         )
         .await;
         assert_eq!(code_of(&r), "unknown_event");
@@ -520,6 +518,7 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/prefs",
             &ducha,
             Some(r#"{"quiet_mode":"on"}"#),
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -530,6 +529,7 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/prefs",
             &ducha,
             Some(on),
+            &[],
         )
         .await;
         assert_eq!(
@@ -545,10 +545,19 @@ async fn the_api_manages_targets_prefs_and_reads_the_delivery_log() {
             "/api/v1/notify/prefs",
             &jijian,
             Some("{}"),
+            &[],
         )
         .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = call(&mut b, Method::GET, "/api/v1/notify/prefs", &jijian, None).await;
+        let r = call(
+            &mut b,
+            Method::GET,
+            "/api/v1/notify/prefs",
+            &jijian,
+            None,
+            &[],
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK);
     }
 }

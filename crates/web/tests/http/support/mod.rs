@@ -80,6 +80,79 @@ impl TestApp {
     }
 }
 
+/// An API token of a demo user (30 days).
+pub async fn token(t: &TestApp, user: &str) -> String {
+    taizhang_app::identity::create_token(
+        &t.app,
+        &taizhang_app::Caller::system("test"),
+        user,
+        "test",
+        Some(30),
+    )
+    .await
+    .unwrap()
+}
+
+/// A browser logged in as a demo administrator (`admin`, 系统管理员; `anquan`, 安全管理员 …),
+/// second factor enrolled through the pages on the way.
+pub async fn admin_login(t: &TestApp, username: &str) -> Browser {
+    let mut b = t.browser();
+    b.post_form(
+        "/login",
+        &[
+            ("username", username),
+            ("password", DEMO_PASSWORD),
+            ("next", "/admin"),
+        ],
+    )
+    .await;
+    let page = b.get("/account/totp").await;
+    let i = page.body.find("class=\"secret\">").unwrap() + 15;
+    let secret = &page.body[i..i + page.body[i..].find('<').unwrap()];
+    let secret = taizhang_domain::totp::TotpSecret::from_base32(secret).unwrap();
+    let now_s = (t.clock.as_ref() as &dyn taizhang_app::Clock).now_ms() as u64 / 1000;
+    b.post_csrf("/account/totp", &[("code", &secret.code_at(now_s))])
+        .await;
+    b.get("/account/next").await;
+    b
+}
+
+/// An API call with a bearer token, a JSON body when given, and extra headers.
+pub async fn call(
+    b: &mut Browser,
+    method: axum::http::Method,
+    path: &str,
+    tok: &str,
+    body: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Resp {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {tok}"));
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let body = Body::from(body.unwrap_or("").to_owned());
+    b.send(req.body(body).unwrap()).await
+}
+
+/// The body as JSON (`null` when it is not JSON).
+pub fn json_of(r: &Resp) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null)
+}
+
+/// The code of the first API error, or empty.
+pub fn code_of(r: &Resp) -> String {
+    json_of(r)["errors"][0]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
 fn info(db: &TestDb) -> ServerInfo {
     ServerInfo {
         version: "test",
