@@ -267,12 +267,27 @@ pub async fn add_handler(c: &mut Conn, id: i64, person_id: i64) -> StoreResult<(
 /// Run a `SELECT {COLS} FROM matters m WHERE …` built by the caller from allow-listed pieces,
 /// with its arguments bound positionally.
 pub async fn query_rows(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<Vec<MatterRow>> {
-    let v = crate::on!(c, c => {
-        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
-        let rows = q.fetch_all(&mut *c).await?;
-        rows.iter().map(map).collect::<StoreResult<Vec<_>>>()?
+    match c.exec() {
+        // One packed value instead of a worker hand-off per row (see `packed::json_rows`).
+        crate::conn::Exec::Sqlite(c) => {
+            crate::packed::json_rows(c, &sql, col_names(), args, |r| map(r)).await
+        }
+        crate::conn::Exec::Pg(c) => {
+            let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+            let rows = q.fetch_all(&mut *c).await?;
+            rows.iter().map(map).collect()
+        }
+    }
+}
+
+/// The result column names of [`COLS`] (`m.id` → `id`).
+fn col_names() -> &'static [&'static str] {
+    static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        COLS.split(',')
+            .map(|c| c.trim().trim_start_matches("m."))
+            .collect()
     });
-    Ok(v)
+    &NAMES
 }
 
 /// The matters with these ids (any order; unknown ids are skipped), a few hundred per query.

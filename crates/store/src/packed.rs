@@ -105,3 +105,100 @@ fn split_row(row: &str) -> StoreResult<RunningFacts> {
         feedback_cycle,
     })
 }
+
+/// A row of a [`json_rows`] result: the values of one JSON array, read by column name.
+pub(crate) struct JsonRow<'a> {
+    names: &'a [&'a str],
+    vals: Vec<serde_json::Value>,
+    /// Where the next column is looked for first: mappers read the columns in select order, so
+    /// the name is found at once (a hash of every name cost more than the lookup it saved).
+    next: std::cell::Cell<usize>,
+}
+
+impl JsonRow<'_> {
+    fn val(&self, col: &str) -> StoreResult<&serde_json::Value> {
+        let hint = self.next.get();
+        let at = if self.names.get(hint) == Some(&col) {
+            Some(hint)
+        } else {
+            self.names.iter().position(|n| *n == col)
+        };
+        at.and_then(|i| {
+            self.next.set(i + 1);
+            self.vals.get(i)
+        })
+        .ok_or_else(|| StoreError::Other(format!("packed row has no column {col}")))
+    }
+}
+
+fn wrong(col: &str, v: &serde_json::Value) -> StoreError {
+    StoreError::Other(format!("column {col}: unexpected packed value {v}"))
+}
+
+impl crate::row::GetCol for JsonRow<'_> {
+    fn i64(&self, col: &str) -> StoreResult<i64> {
+        let v = self.val(col)?;
+        v.as_i64().ok_or_else(|| wrong(col, v))
+    }
+    fn opt_i64(&self, col: &str) -> StoreResult<Option<i64>> {
+        match self.val(col)? {
+            serde_json::Value::Null => Ok(None),
+            v => v.as_i64().map(Some).ok_or_else(|| wrong(col, v)),
+        }
+    }
+    fn text(&self, col: &str) -> StoreResult<String> {
+        let v = self.val(col)?;
+        v.as_str().map(str::to_owned).ok_or_else(|| wrong(col, v))
+    }
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
+        match self.val(col)? {
+            serde_json::Value::Null => Ok(None),
+            v => v
+                .as_str()
+                .map(|s| Some(s.to_owned()))
+                .ok_or_else(|| wrong(col, v)),
+        }
+    }
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        let v = self.val(col)?;
+        match v {
+            serde_json::Value::Bool(b) => Ok(*b),
+            _ => v.as_i64().map(|i| i != 0).ok_or_else(|| wrong(col, v)),
+        }
+    }
+}
+
+/// The rows of `sql` (a `SELECT` whose result columns are named `names`, in any order of rows
+/// it sets with `ORDER BY`), packed by SQLite into one JSON array and split here: one hand-off
+/// from sqlx's worker thread for the whole result instead of one per row (a page of 50 matters
+/// spent more time in those wake-ups than in SQLite). The order is the subquery's: SQLite does
+/// not flatten a subquery with `ORDER BY` into an aggregate, so the aggregate sees its rows in
+/// that order (checked against the plain query by the store's tests).
+pub(crate) async fn json_rows<T>(
+    conn: &mut sqlx::SqliteConnection,
+    sql: &str,
+    names: &[&str],
+    args: &[Arg],
+    map: impl Fn(&JsonRow) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let packed_sql = format!(
+        "SELECT json_group_array(json_array({})) FROM ({sql})",
+        names.join(", ")
+    );
+    let q = crate::bind_args!(
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(packed_sql)),
+        args
+    );
+    let text = q.fetch_one(&mut *conn).await?;
+    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Other(format!("packed rows do not parse: {e}")))?;
+    rows.into_iter()
+        .map(|vals| {
+            map(&JsonRow {
+                names,
+                vals,
+                next: std::cell::Cell::new(0),
+            })
+        })
+        .collect()
+}

@@ -625,3 +625,110 @@ async fn a_backup_in_the_first_writers_layout_still_restores() {
         assert!(d2.is_empty().await.unwrap());
     }
 }
+
+/// A matter row with every text column set to `text` (and the given order key in `title`).
+fn matter_row(
+    unit: i64,
+    seq: i64,
+    title: &str,
+    text: &str,
+    deadline: Option<&str>,
+) -> taizhang_store::matters::MatterRow {
+    taizhang_store::matters::MatterRow {
+        id: 0,
+        year: 2026,
+        seq,
+        number: format!("督〔2026〕{seq}号"),
+        title: title.to_owned(),
+        content: text.to_owned(),
+        source_category: "meeting_decision".into(),
+        source_doc: text.to_owned(),
+        lead_leader_id: None,
+        lead_unit_id: unit,
+        deadline_kind: if deadline.is_some() { "date" } else { "none" }.into(),
+        deadline_workdays: None,
+        deadline: deadline.map(str::to_owned),
+        original_deadline: deadline.map(str::to_owned),
+        urgency: "normal".into(),
+        major: seq % 2 == 0,
+        feedback_cycle: "none".into(),
+        status: "in_progress".into(),
+        progress: (seq % 3 == 0).then_some(seq * 7),
+        label: "normal".into(),
+        parent_id: None,
+        carried_from_id: None,
+        remarks: text.to_owned(),
+        latest_progress: text.to_owned(),
+        completion_note: String::new(),
+        assigned_on: Some("2026-01-05".into()),
+        signed_on: None,
+        completed_on: None,
+        closed_on: None,
+        lookback_on: None,
+        created_by: None,
+        created_at: 1_700_000_000_000 + seq,
+        updated_at: 1_700_000_000_000 + seq,
+        last_update_on: None,
+        version: 1,
+    }
+}
+
+#[tokio::test]
+async fn listed_matter_rows_keep_the_query_order_and_every_value() {
+    // SQLite hands the rows over packed into one JSON value: the order must be the query's and
+    // every text (quotes, backslashes, control characters, line separators, emoji) and NULL must
+    // come back exactly as a single-row read gives it.
+    let texts = [
+        "普通文本",
+        "引号\"与'单引号'，反斜杠\\n不是换行",
+        "换行\n制表\t回车\r",
+        "控制字符\u{1}\u{1e}\u{1f}",
+        "行分隔符\u{2028}段分隔符\u{2029}",
+        "表情😀与生僻字𠀀",
+        "",
+    ];
+    for db in TestDb::both().await {
+        let s = fresh(&db).await;
+        let (unit, _) = seed(&s).await;
+        let mut c = s.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for (i, t) in texts.iter().enumerate() {
+            let seq = i64::try_from(i).unwrap() + 1;
+            let deadline = (i % 2 == 0).then_some("2026-12-30");
+            let title = format!("事项{}", (b'a' + u8::try_from(i).unwrap()) as char);
+            ids.push(
+                taizhang_store::matters::insert(
+                    &mut c,
+                    &matter_row(unit, seq, &title, t, deadline),
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        c.commit().await.unwrap();
+        let mut r = s.read().await.unwrap();
+        let sql = format!(
+            "SELECT {} FROM matters m WHERE m.lead_unit_id = $1 ORDER BY m.title DESC",
+            taizhang_store::matters::COLS
+        );
+        let rows = taizhang_store::matters::query_rows(
+            &mut r,
+            sql,
+            &[taizhang_store::matters::Arg::Int(unit)],
+        )
+        .await
+        .unwrap();
+        let listed: Vec<i64> = rows.iter().map(|m| m.id).collect();
+        let expected: Vec<i64> = ids.iter().rev().copied().collect();
+        assert_eq!(listed, expected, "{}: order", db.backend());
+        for m in &rows {
+            let one = taizhang_store::matters::get(&mut r, m.id).await.unwrap();
+            assert_eq!(m, &one, "{}: row {}", db.backend(), m.id);
+        }
+        assert!(
+            rows.iter()
+                .any(|m| m.deadline.is_none() && m.progress.is_none())
+        );
+        assert!(rows.iter().any(|m| m.major) && rows.iter().any(|m| !m.major));
+    }
+}
