@@ -79,7 +79,7 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cmd_admin::AdminCmd,
     },
-    /// Benchmark data: `bench seed --matters N`.
+    /// Benchmark data and query plans: `bench seed --matters N`, `bench explain [--out FILE]`.
     Bench {
         #[command(subcommand)]
         cmd: crate::cmd_bench::BenchCmd,

@@ -444,3 +444,122 @@ fn import_ledger_applies_a_clean_file_and_refuses_a_file_with_a_bad_row_as_a_who
     assert_eq!(v["matters"], 0, "nothing applied: {v}");
     assert_eq!(v["refused"][0]["row"], 3, "{v}");
 }
+
+/// `bench explain` on a seeded database of each backend: a Markdown document of every list and
+/// count, with the statements as the code builds them and the plans the backend chose, naming the
+/// indexes those plans use (0007's among them).
+#[tokio::test]
+async fn bench_explain_documents_the_plans_of_every_list_on_both_backends() {
+    for db in taizhang_testkit::TestDb::both().await {
+        let b = db.backend();
+        let d = Dir::new("explain");
+        let seed = run(
+            &d,
+            &[
+                "bench",
+                "seed",
+                "--matters",
+                "3000",
+                "--database-url",
+                &db.url,
+            ],
+        );
+        assert!(seed.status.success(), "{b}: {}", stderr(&seed));
+        let out = d.path().join("plans.md");
+        let o = run(
+            &d,
+            &[
+                "bench",
+                "explain",
+                "--runs",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+                "--database-url",
+                &db.url,
+            ],
+        );
+        assert!(o.status.success(), "{b}: {}", stderr(&o));
+        let doc = std::fs::read_to_string(&out).unwrap();
+        let heading = if b == "sqlite" {
+            "## SQLite"
+        } else {
+            "## PostgreSQL"
+        };
+        assert!(
+            doc.starts_with(heading),
+            "{b}: {}",
+            &doc[..200.min(doc.len())]
+        );
+        // Every section has its statement, a plan and a verdict.
+        let sections = doc.matches("\n#### ").count();
+        assert!(sections >= 50, "{b}: {sections} sections");
+        assert_eq!(doc.matches("Verdict: ").count(), sections, "{b}");
+        assert_eq!(doc.matches("```sql\n").count(), sections, "{b}");
+        // The statements are the ones the code builds (the list's sort key, the overdue literal
+        // list, the desk's one pass, the check list's page).
+        for needle in [
+            "ORDER BY COALESCE(m.deadline, '9999-12-31') ASC, m.id ASC",
+            "m.status IN ('assigned', 'in_progress', 'extension_pending', 'stop_pending')",
+            "COALESCE(SUM(CASE WHEN status = 'assigned' THEN 1 ELSE 0 END), 0)",
+            "FROM daily_check_items WHERE check_day = $1",
+            "UNION ALL SELECT mu.matter_id FROM matter_units mu",
+        ] {
+            assert!(doc.contains(needle), "{b}: no `{needle}` in\n{doc}");
+        }
+        // The plans use the indexes the lists are built for (0007's among them): the verdict of
+        // a section names the indexes its plan uses.
+        let mut expected = vec![
+            (
+                "default sort (deadline), every unit — page",
+                "matters_deadline_key",
+            ),
+            (
+                "status=in_progress, sorted by deadline — page",
+                "matters_status_deadline_key",
+            ),
+            (
+                "overdue, sorted by deadline — count",
+                "matters_status_deadline",
+            ),
+            (
+                "one unit's scope (chuzhang1), default sort — count",
+                "matters_lead_unit",
+            ),
+            ("ducha — counts", "matters_desk"),
+        ];
+        if b == "sqlite" {
+            expected.push(("chuzhang1 — first 100 lines", "daily_check_items_list"));
+        }
+        for (title, index) in expected {
+            let used = indexes_of(&doc, title);
+            assert!(
+                used.iter().any(|u| u == index),
+                "{b}: {title} uses {used:?}, not {index}"
+            );
+        }
+    }
+}
+
+/// The indexes the verdict of the section titled `title` names (`uses a, b; …`).
+fn indexes_of(doc: &str, title: &str) -> Vec<String> {
+    let heading = doc
+        .lines()
+        .position(|l| l.starts_with("#### ") && l.ends_with(&format!(". {title}")))
+        .unwrap_or_else(|| panic!("no section {title}"));
+    let verdict = doc
+        .lines()
+        .skip(heading)
+        .find(|l| l.starts_with("Verdict: "))
+        .unwrap_or_else(|| panic!("no verdict for {title}"));
+    let Some((_, uses)) = verdict.split_once(" uses ") else {
+        return Vec::new();
+    };
+    uses.split(';')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.')
+        .split(", ")
+        .map(str::to_owned)
+        .collect()
+}

@@ -100,10 +100,14 @@ pub async fn get(c: &mut Conn, id: i64) -> StoreResult<AttachmentRow> {
     Ok(v)
 }
 
+/// The statement of [`list_by_matter`] (`$1` matter).
+pub fn by_matter_sql() -> String {
+    format!("SELECT {COLS} FROM attachments WHERE matter_id = $1 ORDER BY uploaded_at, id")
+}
+
 /// Every upload of a matter, withdrawn ones included, oldest first.
 pub async fn list_by_matter(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<AttachmentRow>> {
-    let sql =
-        format!("SELECT {COLS} FROM attachments WHERE matter_id = $1 ORDER BY uploaded_at, id");
+    let sql = by_matter_sql();
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(matter_id).fetch_all(&mut *c).await?;
         rows.iter().map(map).collect::<StoreResult<Vec<_>>>()?

@@ -104,13 +104,19 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
-pub async fn search(c: &mut Conn, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
-    let sql = format!(
+/// The statement of [`search`]: `$1`…`$8` the optional filters of [`AuditQuery`] in field order
+/// (NULL: any), `$9` the limit.
+pub fn search_sql() -> String {
+    format!(
         "SELECT {COLS} FROM audit_log WHERE ($1 IS NULL OR actor_name = $1) AND ($2 IS NULL OR action = $2)
            AND ($3 IS NULL OR object_type = $3) AND ($4 IS NULL OR object_id = $4) AND ($5 IS NULL OR result = $5)
            AND ($6 IS NULL OR at_ms >= $6) AND ($7 IS NULL OR at_ms < $7) AND ($8 IS NULL OR seq < $8)
          ORDER BY seq DESC LIMIT $9"
-    );
+    )
+}
+
+pub async fn search(c: &mut Conn, q: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+    let sql = search_sql();
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(q.actor_name.as_deref()).bind(q.action.as_deref()).bind(q.object_type.as_deref())

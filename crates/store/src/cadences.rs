@@ -131,6 +131,25 @@ impl ItemUnits<'_> {
     }
 }
 
+/// The statement of [`list_items_page`] (`$1` day, `$2` limit, `$3` offset); `None` when it
+/// reads nothing.
+pub fn items_page_sql(units: ItemUnits<'_>) -> Option<String> {
+    let clause = units.clause()?;
+    Some(format!(
+        "SELECT {ITEM_COLS} FROM daily_check_items WHERE check_day = $1{clause} \
+         ORDER BY unit_id, matter_id, category LIMIT $2 OFFSET $3"
+    ))
+}
+
+/// The statement of [`unit_counts`] (`$1` day); `None` when it reads nothing.
+pub fn unit_counts_sql(units: ItemUnits<'_>) -> Option<String> {
+    let clause = units.clause()?;
+    Some(format!(
+        "SELECT unit_id, COUNT(*), COUNT(confirmed_at) FROM daily_check_items \
+         WHERE check_day = $1{clause} GROUP BY unit_id ORDER BY unit_id"
+    ))
+}
+
 /// One page of a day's items of `units`, in list order (unit, matter, category), on the
 /// `(check_day, unit_id)` index: at 10^6 matters a day holds 780,000 items, so no page reads
 /// them all.
@@ -141,13 +160,9 @@ pub async fn list_items_page(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<CheckItemRow>> {
-    let Some(clause) = units.clause() else {
+    let Some(sql) = items_page_sql(units) else {
         return Ok(Vec::new());
     };
-    let sql = format!(
-        "SELECT {ITEM_COLS} FROM daily_check_items WHERE check_day = $1{clause} \
-         ORDER BY unit_id, matter_id, category LIMIT $2 OFFSET $3"
-    );
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day).bind(limit).bind(offset)
             .fetch_all(&mut *c).await?;
@@ -162,13 +177,9 @@ pub async fn unit_counts(
     day: &str,
     units: ItemUnits<'_>,
 ) -> StoreResult<Vec<(i64, i64, i64)>> {
-    let Some(clause) = units.clause() else {
+    let Some(sql) = unit_counts_sql(units) else {
         return Ok(Vec::new());
     };
-    let sql = format!(
-        "SELECT unit_id, COUNT(*), COUNT(confirmed_at) FROM daily_check_items \
-         WHERE check_day = $1{clause} GROUP BY unit_id ORDER BY unit_id"
-    );
     let v: Vec<(i64, i64, i64)> = crate::on!(c, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(day).fetch_all(&mut *c).await?);
     Ok(v)

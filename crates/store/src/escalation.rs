@@ -131,6 +131,24 @@ pub async fn answer_notice(
     Ok(())
 }
 
+/// The statement of [`notices_for_units`] (`$1` replied since, `$2` limit); `None` when it reads
+/// nothing.
+pub fn notices_for_units_sql(units: Option<&[i64]>) -> Option<String> {
+    let unit_filter = match units {
+        None => String::new(),
+        Some([]) => return None,
+        Some(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!(" AND unit_id IN ({})", list.join(", "))
+        }
+    };
+    Some(format!(
+        "SELECT {NOTICE_COLS} FROM notices WHERE (reply IS NULL OR replied_on >= $1){unit_filter} \
+         ORDER BY CASE WHEN reply IS NULL THEN 0 ELSE 1 END, CASE WHEN reply IS NULL THEN due_on END, \
+         replied_on DESC, id DESC LIMIT $2"
+    ))
+}
+
 /// 督办单 addressed to these units (`None`: any unit), unanswered ones first by time limit,
 /// then answered ones replied on or after `replied_since` (`YYYY-MM-DD`), newest first.
 pub async fn notices_for_units(
@@ -139,19 +157,9 @@ pub async fn notices_for_units(
     replied_since: &str,
     limit: i64,
 ) -> StoreResult<Vec<NoticeRow>> {
-    let unit_filter = match units {
-        None => String::new(),
-        Some([]) => return Ok(Vec::new()),
-        Some(ids) => {
-            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            format!(" AND unit_id IN ({})", list.join(", "))
-        }
+    let Some(sql) = notices_for_units_sql(units) else {
+        return Ok(Vec::new());
     };
-    let sql = format!(
-        "SELECT {NOTICE_COLS} FROM notices WHERE (reply IS NULL OR replied_on >= $1){unit_filter} \
-         ORDER BY CASE WHEN reply IS NULL THEN 0 ELSE 1 END, CASE WHEN reply IS NULL THEN due_on END, \
-         replied_on DESC, id DESC LIMIT $2"
-    );
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(replied_since).bind(limit)
             .fetch_all(&mut *c).await?;

@@ -46,9 +46,20 @@ fn map_event(r: &impl GetCol) -> StoreResult<EventRow> {
     })
 }
 
+/// The statement of [`list_events`] (`$1` matter).
+pub fn events_sql() -> String {
+    format!("SELECT {EVENT_COLS} FROM matter_events WHERE matter_id = $1 ORDER BY at_ms, id")
+}
+
+/// The statement of [`events_between`] (`$1`, `$2` days).
+pub fn events_between_sql() -> String {
+    format!(
+        "SELECT {EVENT_COLS} FROM matter_events WHERE on_day >= $1 AND on_day <= $2 ORDER BY at_ms, id"
+    )
+}
+
 pub async fn list_events(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<EventRow>> {
-    let sql =
-        format!("SELECT {EVENT_COLS} FROM matter_events WHERE matter_id = $1 ORDER BY at_ms, id");
+    let sql = events_sql();
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(matter_id).fetch_all(&mut *c).await?;
         rows.iter().map(map_event).collect::<StoreResult<Vec<_>>>()?
@@ -58,9 +69,7 @@ pub async fn list_events(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<EventR
 
 /// Events of every matter whose lead unit is given, on days `from ..= to` (weekly summary).
 pub async fn events_between(c: &mut Conn, from: &str, to: &str) -> StoreResult<Vec<EventRow>> {
-    let sql = format!(
-        "SELECT {EVENT_COLS} FROM matter_events WHERE on_day >= $1 AND on_day <= $2 ORDER BY at_ms, id"
-    );
+    let sql = events_between_sql();
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *c).await?;
         rows.iter().map(map_event).collect::<StoreResult<Vec<_>>>()?
@@ -111,10 +120,14 @@ pub async fn milestones_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<Milesto
     Ok(v)
 }
 
+/// The statement of [`list_milestones`] (`$1` matter).
+pub const MILESTONES_SQL: &str =
+    "SELECT id, matter_id, position, title, due_on, owner_id, done_on FROM milestones
+            WHERE matter_id = $1 ORDER BY position, id";
+
 pub async fn list_milestones(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<MilestoneRow>> {
     let v = crate::on!(c, c => {
-        let rows = sqlx::query("SELECT id, matter_id, position, title, due_on, owner_id, done_on FROM milestones
-            WHERE matter_id = $1 ORDER BY position, id").bind(matter_id).fetch_all(&mut *c).await?;
+        let rows = sqlx::query(MILESTONES_SQL).bind(matter_id).fetch_all(&mut *c).await?;
         rows.iter().map(|r| Ok(MilestoneRow {
             id: r.i64("id")?, matter_id: r.i64("matter_id")?, position: r.i64("position")?,
             title: r.text("title")?, due_on: r.text("due_on")?, owner_id: r.opt_i64("owner_id")?,
@@ -201,10 +214,22 @@ pub async fn get_report(c: &mut Conn, id: i64) -> StoreResult<ReportRow> {
     Ok(v)
 }
 
-pub async fn list_reports(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<ReportRow>> {
-    let sql = format!(
+/// The statement of [`list_reports`] (`$1` matter).
+pub fn reports_sql() -> String {
+    format!(
         "SELECT {REPORT_COLS} FROM progress_reports WHERE matter_id = $1 ORDER BY submitted_at, id"
-    );
+    )
+}
+
+/// The statement of [`reports_between`] (`$1`, `$2` days).
+pub fn reports_between_sql() -> String {
+    format!(
+        "SELECT {REPORT_COLS} FROM progress_reports WHERE submitted_on >= $1 AND submitted_on <= $2 ORDER BY submitted_at, id"
+    )
+}
+
+pub async fn list_reports(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<ReportRow>> {
+    let sql = reports_sql();
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(matter_id).fetch_all(&mut *c).await?;
         rows.iter().map(map_report).collect::<StoreResult<Vec<_>>>()?
@@ -214,9 +239,7 @@ pub async fn list_reports(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<Repor
 
 /// Reports submitted on days `from ..= to` (weekly summary).
 pub async fn reports_between(c: &mut Conn, from: &str, to: &str) -> StoreResult<Vec<ReportRow>> {
-    let sql = format!(
-        "SELECT {REPORT_COLS} FROM progress_reports WHERE submitted_on >= $1 AND submitted_on <= $2 ORDER BY submitted_at, id"
-    );
+    let sql = reports_between_sql();
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(&mut *c).await?;
         rows.iter().map(map_report).collect::<StoreResult<Vec<_>>>()?

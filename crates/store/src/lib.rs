@@ -32,6 +32,7 @@ pub mod cadence;
 pub mod cadences;
 pub mod calendar;
 pub mod escalation;
+pub mod explain;
 pub mod imports;
 pub mod ledger;
 pub mod matter_parts;

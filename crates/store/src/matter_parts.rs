@@ -21,15 +21,20 @@ fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// The statement of [`child_counts`] for `ids` (not empty).
+pub fn child_counts_sql(ids: &[i64]) -> String {
+    format!(
+        "SELECT parent_id, COUNT(*) AS n FROM matters WHERE parent_id IN ({}) GROUP BY parent_id",
+        id_list(ids)
+    )
+}
+
 /// How many children each of `ids` has: (parent id, count), only for parents with children.
 pub async fn child_counts(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT parent_id, COUNT(*) AS n FROM matters WHERE parent_id IN ({}) GROUP BY parent_id",
-        id_list(ids)
-    );
+    let sql = child_counts_sql(ids);
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
         rows.iter().map(|r| Ok((r.i64("parent_id")?, r.i64("n")?))).collect::<StoreResult<Vec<_>>>()?

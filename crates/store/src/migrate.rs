@@ -26,6 +26,7 @@ pub(crate) fn sqlite() -> Migrator {
         4 "0004_import",
         5 "0005_attachments",
         6 "0006_daily_check_speed",
+        7 "0007_list_indexes",
     ))
 }
 
@@ -37,5 +38,6 @@ pub(crate) fn postgres() -> Migrator {
         4 "0004_import",
         5 "0005_attachments",
         6 "0006_daily_check_speed",
+        7 "0007_list_indexes",
     ))
 }

@@ -43,6 +43,17 @@ pub async fn insert_inbox(c: &mut Conn, i: &InboxRow) -> StoreResult<i64> {
     Ok(id)
 }
 
+/// The statement of [`list_inbox`]: `$1` person, `$2` 1 for unread only, `$3` ids below,
+/// `$4` limit.
+pub const INBOX_SQL: &str =
+    "SELECT id, person_id, event_kind, title, body, link, matter_id, created_at, read_at
+             FROM notify_inbox WHERE person_id = $1 AND ($2 = 0 OR read_at IS NULL) AND id < $3
+             ORDER BY id DESC LIMIT $4";
+
+/// The statement of [`count_unread`]: `$1` person.
+pub const UNREAD_SQL: &str =
+    "SELECT COUNT(*) FROM notify_inbox WHERE person_id = $1 AND read_at IS NULL";
+
 /// A person's inbox, newest first, ids below `before` (keyset paging).
 pub async fn list_inbox(
     c: &mut Conn,
@@ -52,10 +63,7 @@ pub async fn list_inbox(
     limit: i64,
 ) -> StoreResult<Vec<InboxRow>> {
     let rows = crate::on!(c, c => {
-        let rows = sqlx::query(
-            "SELECT id, person_id, event_kind, title, body, link, matter_id, created_at, read_at
-             FROM notify_inbox WHERE person_id = $1 AND ($2 = 0 OR read_at IS NULL) AND id < $3
-             ORDER BY id DESC LIMIT $4")
+        let rows = sqlx::query(INBOX_SQL)
             .bind(person_id).bind(i64::from(unread_only)).bind(before.unwrap_or(i64::MAX)).bind(limit)
             .fetch_all(&mut *c).await?;
         rows.iter().map(map_inbox).collect::<StoreResult<Vec<_>>>()?
@@ -64,8 +72,7 @@ pub async fn list_inbox(
 }
 
 pub async fn count_unread(c: &mut Conn, person_id: i64) -> StoreResult<i64> {
-    let n: i64 = crate::on!(c, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM notify_inbox WHERE person_id = $1 AND read_at IS NULL")
+    let n: i64 = crate::on!(c, c => sqlx::query_scalar(UNREAD_SQL)
         .bind(person_id).fetch_one(&mut *c).await?);
     Ok(n)
 }
@@ -358,6 +365,14 @@ pub async fn list_outbox(c: &mut Conn, limit: i64) -> StoreResult<Vec<OutboxRow>
     Ok(rows)
 }
 
+/// The statement of [`list_outbox_page`]: `$1` status, `$2` target, `$3` ids below, `$4` limit.
+pub fn outbox_page_sql() -> String {
+    format!(
+        "SELECT {OUTBOX_COLS} FROM notify_outbox WHERE ($1 = '' OR status = $1) \
+         AND ($2 = 0 OR target_id = $2) AND id < $3 ORDER BY id DESC LIMIT $4"
+    )
+}
+
 /// One page of the delivery log, newest first: `status` (empty: any), `target_id` (0: any),
 /// ids below `before` (keyset paging).
 pub async fn list_outbox_page(
@@ -367,10 +382,7 @@ pub async fn list_outbox_page(
     before: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<OutboxRow>> {
-    let sql = format!(
-        "SELECT {OUTBOX_COLS} FROM notify_outbox WHERE ($1 = '' OR status = $1) \
-         AND ($2 = 0 OR target_id = $2) AND id < $3 ORDER BY id DESC LIMIT $4"
-    );
+    let sql = outbox_page_sql();
     let rows = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(status).bind(target_id)
             .bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(&mut *c).await?;

@@ -215,7 +215,7 @@ pub async fn run_daily_check(app: &App, who: &Caller, day: Date) -> AppResult<Da
 
 /// The units whose items `who` may see on a check list, narrowed to `unit` when given: `None`
 /// for every unit.
-fn visible_units(who: &Caller, unit: Option<i64>) -> AppResult<Option<Vec<i64>>> {
+pub(super) fn visible_units(who: &Caller, unit: Option<i64>) -> AppResult<Option<Vec<i64>>> {
     who.require(Action::ViewReports, None)?;
     let scope = if who.is_system() {
         policy::ListScope::All
@@ -233,7 +233,7 @@ fn visible_units(who: &Caller, unit: Option<i64>) -> AppResult<Option<Vec<i64>>>
     })
 }
 
-fn item_units(units: &Option<Vec<i64>>) -> store_cad::ItemUnits<'_> {
+pub(super) fn item_units(units: &Option<Vec<i64>>) -> store_cad::ItemUnits<'_> {
     match units {
         None => store_cad::ItemUnits::All,
         Some(u) => store_cad::ItemUnits::Only(u),

@@ -43,6 +43,50 @@ fn window_end(cal: &WorkCalendar, today: Date, n: i64) -> Date {
 
 /// Desk counts over the matters led by units in `who`'s scope.
 pub async fn desk_counts(app: &App, who: &Caller) -> AppResult<DeskCounts> {
+    let mut c = app.store.read().await?;
+    let Some((_, sql, args, reviewer)) = desk_sql(app, &mut c, who).await? else {
+        return Ok(DeskCounts::default());
+    };
+    let [to_sign, to_review, due_soon, overdue, to_report] =
+        store_matters::query_counts::<5>(&mut c, sql, &args).await?;
+    Ok(DeskCounts {
+        to_sign,
+        to_review: if reviewer { to_review } else { 0 },
+        to_report,
+        due_soon,
+        overdue,
+    })
+}
+
+/// The statements of [`desk_counts`] for `who` (`taizhang bench explain`): the distinct report
+/// cycles, then the counts.
+pub(crate) async fn statements(app: &App, who: &Caller) -> AppResult<Vec<super::list::Statement>> {
+    let mut c = app.store.read().await?;
+    let Some((cycles, sql, args, _)) = desk_sql(app, &mut c, who).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![
+        super::list::Statement {
+            what: "report cycles",
+            sql: cycles,
+            args: Vec::new(),
+        },
+        super::list::Statement {
+            what: "counts",
+            sql,
+            args,
+        },
+    ])
+}
+
+/// The desk's two statements for `who`: the distinct report cycles (run here, since the counts
+/// have one condition per cycle) and the counts with their arguments, and whether `who` reviews;
+/// `None` when the scope is empty.
+async fn desk_sql(
+    app: &App,
+    c: &mut taizhang_store::Conn,
+    who: &Caller,
+) -> AppResult<Option<(String, String, Vec<Arg>, bool)>> {
     who.require(Action::ListMatters, None)?;
     let scope = if who.is_system() {
         ListScope::All
@@ -51,8 +95,8 @@ pub async fn desk_counts(app: &App, who: &Caller) -> AppResult<DeskCounts> {
     };
     let units = match scope {
         ListScope::All => String::new(),
-        ListScope::Nothing => return Ok(DeskCounts::default()),
-        ListScope::Units(u) if u.is_empty() => return Ok(DeskCounts::default()),
+        ListScope::Nothing => return Ok(None),
+        ListScope::Units(u) if u.is_empty() => return Ok(None),
         // Integers formatted here, never user text.
         ListScope::Units(u) => format!(
             " AND lead_unit_id IN ({})",
@@ -62,22 +106,18 @@ pub async fn desk_counts(app: &App, who: &Caller) -> AppResult<DeskCounts> {
     let reviewer =
         who.is_system() || who.has_role(Role::Supervisor) || who.has_role(Role::DeptLeader);
     let today = today(app);
-    let mut c = app.store.read().await?;
-    let cal = super::calendar::load_cached(app, &mut c).await?;
+    let cal = super::calendar::load_cached(app, c).await?;
     let r = rules();
     let soon_end = window_end(&cal, today, i64::from(r.check.due_soon_workdays));
     let yesterday = today.yesterday().unwrap_or(today);
 
     // 反馈逾期, per distinct stored cycle text (a handful): the last due date before today and
     // the start of its report period.
-    let cycles = store_matters::query_texts(
-        &mut c,
-        format!(
-            "SELECT DISTINCT feedback_cycle FROM matters WHERE status IN ({}){units}",
-            quoted(REPORTING)
-        ),
-    )
-    .await?;
+    let cycles_sql = format!(
+        "SELECT DISTINCT feedback_cycle FROM matters WHERE status IN ({}){units}",
+        quoted(REPORTING)
+    );
+    let cycles = store_matters::query_texts(c, cycles_sql.clone()).await?;
     let mut args: Vec<Arg> = vec![
         Arg::Text(today.to_string()),
         Arg::Text(soon_end.to_string()),
@@ -132,13 +172,5 @@ pub async fn desk_counts(app: &App, who: &Caller) -> AppResult<DeskCounts> {
             "pending_approval",
         ]),
     );
-    let [to_sign, to_review, due_soon, overdue, to_report] =
-        store_matters::query_counts::<5>(&mut c, sql, &args).await?;
-    Ok(DeskCounts {
-        to_sign,
-        to_review: if reviewer { to_review } else { 0 },
-        to_report,
-        due_soon,
-        overdue,
-    })
+    Ok(Some((cycles_sql, sql, args, reviewer)))
 }

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod desk;
 pub mod edit;
 pub mod escalation;
+pub mod explain;
 pub mod flow;
 pub mod list;
 pub mod matters;

@@ -125,6 +125,28 @@ async fn the_list_filters_searches_and_stays_inside_the_callers_scope() {
         let mut sorted = deadlines.clone();
         sorted.sort();
         assert_eq!(deadlines, sorted, "{b}");
+        // Descending by number is descending by year, then by 序号 within the year.
+        let by_number = list_matters(
+            app,
+            &ducha,
+            &MatterQuery {
+                sort: Some("number".into()),
+                desc: true,
+                per_page: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let numbers: Vec<(i64, i64)> = by_number
+            .rows
+            .iter()
+            .map(|r| (r.row.year, r.row.seq))
+            .collect();
+        let mut want = numbers.clone();
+        want.sort_unstable_by(|a, b| b.cmp(a));
+        assert!(numbers.len() > 1, "{b}");
+        assert_eq!(numbers, want, "{b}");
         assert!(
             list_matters(
                 app,
@@ -424,6 +446,22 @@ async fn pages_read_by_deadline_are_the_whole_sorted_list_cut_in_pages() {
                     statuses: vec!["in_progress".into()],
                     ..Default::default()
                 },
+                // Unbounded, several statuses: runs on the sort key, NULL deadlines last.
+                MatterQuery {
+                    statuses: vec![
+                        "in_progress".into(),
+                        "assigned".into(),
+                        "completed".into(),
+                        "draft".into(),
+                    ],
+                    ..Default::default()
+                },
+                MatterQuery {
+                    statuses: vec!["in_progress".into(), "assigned".into(), "draft".into()],
+                    desc: true,
+                    ..Default::default()
+                },
+                MatterQuery::default(),
             ];
             for q in queries {
                 let whole: Vec<i64> = list_all_matters(app, &who, &q)
@@ -451,6 +489,45 @@ async fn pages_read_by_deadline_are_the_whole_sorted_list_cut_in_pages() {
                 assert_eq!(paged, whole, "{b} {q:?}");
                 assert_eq!(counted, whole, "{b} {q:?}");
             }
+        }
+        // The unit filter (lead or assisting unit, one id set from two indexes) selects exactly
+        // the matters that name the unit in either role, in list order.
+        let ducha = env.who("ducha").await;
+        let every = list_all_matters(app, &ducha, &MatterQuery::default())
+            .await
+            .unwrap();
+        let mut c = app.store.read().await.unwrap();
+        let pairs = taizhang_store::matters::assisting_units_of(
+            &mut c,
+            &every.iter().map(|v| v.row.id).collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+        drop(c);
+        let assisted: Vec<i64> = pairs.iter().map(|(_, u)| *u).collect();
+        let mut units: Vec<i64> = every.iter().map(|v| v.row.lead_unit_id).collect();
+        units.extend(assisted);
+        units.sort_unstable();
+        units.dedup();
+        for u in units {
+            let expected: Vec<i64> = every
+                .iter()
+                .filter(|v| v.row.lead_unit_id == u || pairs.contains(&(v.row.id, u)))
+                .map(|v| v.row.id)
+                .collect();
+            let q = MatterQuery {
+                unit_id: Some(u),
+                ..Default::default()
+            };
+            let got: Vec<i64> = list_all_matters(app, &ducha, &q)
+                .await
+                .unwrap()
+                .iter()
+                .map(|v| v.row.id)
+                .collect();
+            assert_eq!(got, expected, "{b}: unit {u}");
+            let page = list_matters(app, &ducha, &q).await.unwrap();
+            assert_eq!(page.total, expected.len() as i64, "{b}: unit {u}");
         }
     }
 }
