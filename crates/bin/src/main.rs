@@ -12,12 +12,6 @@ mod serve;
 
 use std::process::ExitCode;
 
-/// mimalloc instead of glibc's malloc: a list request allocates a few thousand small strings and
-/// glibc spent about 15% of the server's time in malloc/free (with its consolidation passes), and
-/// mimalloc gives freed memory back to the system, where glibc kept the peak of an export.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let args = <cli::Cli as clap::Parser>::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
