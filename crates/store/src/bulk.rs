@@ -164,3 +164,49 @@ pub async fn vacuum_analyze(c: &mut Conn) -> StoreResult<()> {
     }
     Ok(())
 }
+
+/// The secondary indexes of `table` (name, statement that creates it): the ones a bulk load may
+/// drop and create again from the loaded rows, in one sorted pass each instead of one B-tree
+/// insertion per row. Constraint indexes (primary key, UNIQUE) are not among them: they keep
+/// checking the load.
+pub async fn secondary_indexes(c: &mut Conn, table: &str) -> StoreResult<Vec<(String, String)>> {
+    let sql = if c.is_postgres() {
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() \
+             AND i.tablename = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint k \
+             WHERE k.conname = i.indexname \
+         AND k.conrelid = (quote_ident(i.schemaname) || '.' || quote_ident(i.tablename))::regclass) \
+         ORDER BY i.indexname"
+    } else {
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 \
+             AND sql IS NOT NULL ORDER BY name"
+    };
+    let v: Vec<(String, String)> =
+        crate::on!(c, c => sqlx::query_as(sql).bind(table).fetch_all(&mut *c).await?);
+    Ok(v)
+}
+
+/// Drop the index `name` (a name read from the catalog by [`secondary_indexes`]).
+pub async fn drop_index(c: &mut Conn, name: &str) -> StoreResult<()> {
+    let sql = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
+    crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Run a statement read from the catalog by [`secondary_indexes`] (creates the index again).
+pub async fn create_index(c: &mut Conn, create_sql: &str) -> StoreResult<()> {
+    let sql = create_sql.to_owned();
+    crate::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// For the rest of a bulk-loading process on SQLite: a 256 MB page cache on the writer, so the
+/// index pages of a growing table stay in memory instead of going out to the operating system and
+/// back between batches. Nothing on PostgreSQL (the server's buffers are its own).
+pub async fn loading_cache(c: &mut Conn) -> StoreResult<()> {
+    if let crate::conn::Exec::Sqlite(s) = c.exec() {
+        sqlx::query("PRAGMA cache_size = -262144")
+            .execute(&mut *s)
+            .await?;
+    }
+    Ok(())
+}
