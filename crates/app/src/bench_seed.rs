@@ -281,9 +281,13 @@ pub async fn seed(app: &App, opts: &SeedOptions) -> AppResult<SeedReport> {
     let days_so_far = i64::from(today.day_of_year()) - 1;
     let batch = 20_000u64;
     let mut left = opts.matters;
-    // Into an empty ledger, the secondary indexes of the loaded tables are built after the rows,
-    // one sorted pass each, instead of one B-tree insertion per row (`matters` has ten).
-    let dropped = if first_matter_is_first(next_matter) {
+    let mut c = app.store.begin().await?;
+    bulk::loading_cache(&mut c).await?;
+    c.commit().await?;
+    // Into an empty ledger (the first matter gets id 1), the secondary indexes of the loaded
+    // tables are built after the rows, one sorted pass each, instead of one B-tree insertion per
+    // row (`matters` has ten).
+    let dropped = if next_matter == 1 {
         drop_indexes(app).await?
     } else {
         Vec::new()
@@ -549,11 +553,6 @@ pub async fn seed(app: &App, opts: &SeedOptions) -> AppResult<SeedReport> {
     Ok(report)
 }
 
-/// Whether the load starts on an empty ledger (the first matter gets id 1).
-fn first_matter_is_first(next_matter: i64) -> bool {
-    next_matter == 1
-}
-
 /// Tables a seed fills in bulk; their secondary indexes are dropped for the load.
 const LOADED: &[&str] = &[
     "matters",
@@ -566,7 +565,6 @@ const LOADED: &[&str] = &[
 /// Drop the secondary indexes of [`LOADED`]; their creating statements, to run afterwards.
 async fn drop_indexes(app: &App) -> AppResult<Vec<String>> {
     let mut c = app.store.begin().await?;
-    bulk::loading_cache(&mut c).await?;
     let mut creates = Vec::new();
     for t in LOADED {
         for (name, create) in bulk::secondary_indexes(&mut c, t).await? {

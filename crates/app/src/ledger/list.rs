@@ -49,15 +49,15 @@ pub struct MatterQuery {
 /// `matters_deadline_key` and `matters_status_deadline_key` (migration 0007).
 const DEADLINE_KEY: &str = "COALESCE(m.deadline, '9999-12-31')";
 
-/// Sort keys the list accepts, and their SQL.
-pub const SORTS: &[(&str, &str)] = &[
-    ("deadline", DEADLINE_KEY),
-    ("number", "m.year, m.seq"),
-    ("updated", "m.updated_at"),
-    ("created", "m.created_at"),
+/// Sort keys the list accepts, and the SQL of their columns.
+pub const SORTS: &[(&str, &[&str])] = &[
+    ("deadline", &[DEADLINE_KEY]),
+    ("number", &["m.year", "m.seq"]),
+    ("updated", &["m.updated_at"]),
+    ("created", &["m.created_at"]),
     (
         "urgency",
-        "CASE m.urgency WHEN 'extra' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END",
+        &["CASE m.urgency WHEN 'extra' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END"],
     ),
 ];
 
@@ -317,7 +317,7 @@ impl ListedIds {
 struct ListSql {
     w: Where,
     where_sql: String,
-    order: &'static str,
+    order: &'static [&'static str],
     dir: &'static str,
     light: Option<Light>,
     cal: std::sync::Arc<taizhang_domain::calendar::WorkCalendar>,
@@ -426,7 +426,7 @@ async fn list_inner(
         // The light is derived, so every candidate the SQL prefilter leaves is lit here — from
         // the few columns the light needs, in list order; whole rows are read for the page only
         // (reading whole rows of 40,000 red candidates at 10^5 matters took 1 s and 560 MB).
-        let facts = light_facts_sql(&where_sql, &ordered);
+        let facts = light_facts_sql(&where_sql, order, dir);
         let mut hits: Vec<i64> = Vec::new();
         store_matters::for_each_light_facts(&mut c, facts, &w.args, |f| {
             if super::matters::light_of(&cal, &r, today, &f) == light {
@@ -471,32 +471,9 @@ async fn list_inner(
 
 /// `ORDER BY` of the list: every column of the sort key, then the id, all in `dir` (`number`
 /// is `m.year, m.seq`: descending by number is descending by year too).
-fn ordered_sql(order: &str, dir: &str) -> String {
-    let keys: Vec<String> = sort_columns(order)
-        .into_iter()
-        .map(|k| format!("{k} {dir}"))
-        .collect();
+fn ordered_sql(order: &[&str], dir: &str) -> String {
+    let keys: Vec<String> = order.iter().map(|k| format!("{k} {dir}")).collect();
     format!("ORDER BY {}, m.id {dir}", keys.join(", "))
-}
-
-/// The comma-separated columns of a sort key of [`SORTS`], commas inside parentheses kept
-/// (`COALESCE(m.deadline, '9999-12-31')` is one column).
-fn sort_columns(order: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, ch) in order.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(order[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(order[start..].trim());
-    out
 }
 
 /// The deadline sort key written so that no index matches it (same values: `deadline || ''`
@@ -522,8 +499,13 @@ fn all_ids_sql(where_sql: &str, ordered: &str) -> String {
 }
 
 /// The columns the light of every candidate of a light-filtered list needs, in list order.
-fn light_facts_sql(where_sql: &str, ordered: &str) -> String {
-    let ordered = ordered.replace(DEADLINE_KEY, DEADLINE_KEY_UNINDEXED);
+fn light_facts_sql(where_sql: &str, order: &[&str], dir: &str) -> String {
+    let order = if order == [DEADLINE_KEY] {
+        &[DEADLINE_KEY_UNINDEXED]
+    } else {
+        order
+    };
+    let ordered = ordered_sql(order, dir);
     format!(
         "SELECT m.id, m.status, m.deadline, m.assigned_on, m.progress, m.source_category \
          FROM matters m WHERE {where_sql} {ordered}"
@@ -567,7 +549,10 @@ pub(crate) async fn statements(
     };
     Ok(match mode {
         Mode::All => vec![one("export ids", all_ids_sql(&s.where_sql, &ordered))],
-        _ if s.light.is_some() => vec![one("light facts", light_facts_sql(&s.where_sql, &ordered))],
+        _ if s.light.is_some() => vec![one(
+            "light facts",
+            light_facts_sql(&s.where_sql, s.order, s.dir),
+        )],
         Mode::Counted => vec![
             one("count", count_sql(&s.where_sql)),
             one("page", page_sql(q, &s.where_sql, &ordered, s.dir, true)),
@@ -773,13 +758,13 @@ mod tests {
             ordered_sql(number.unwrap_or_default(), "DESC"),
             "ORDER BY m.year DESC, m.seq DESC, m.id DESC"
         );
-        // A comma inside parentheses is part of one column.
+        // The deadline key is one column, whatever commas its SQL holds.
         assert_eq!(
-            ordered_sql(DEADLINE_KEY, "ASC"),
+            ordered_sql(&[DEADLINE_KEY], "ASC"),
             "ORDER BY COALESCE(m.deadline, '9999-12-31') ASC, m.id ASC"
         );
         assert_eq!(
-            light_facts_sql("1 = 1", &ordered_sql(DEADLINE_KEY, "DESC")),
+            light_facts_sql("1 = 1", &[DEADLINE_KEY], "DESC"),
             "SELECT m.id, m.status, m.deadline, m.assigned_on, m.progress, m.source_category \
              FROM matters m WHERE 1 = 1 ORDER BY COALESCE(m.deadline || '', '9999-12-31') DESC, m.id DESC"
         );

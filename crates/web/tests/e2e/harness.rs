@@ -280,12 +280,17 @@ impl Run {
         self.c.find_all(Locator::Css(css)).await.unwrap().len()
     }
 
-    pub async fn login(&self, user: &str) {
+    /// A fresh session: the login form sent with `user`'s demo password.
+    pub async fn submit_login(&self, user: &str) {
         self.c.delete_all_cookies().await.unwrap();
         self.goto("/login").await;
         self.fill("#username", user).await;
         self.fill("#password", DEMO_PASSWORD).await;
         self.click_nav("form button[type=submit]").await;
+    }
+
+    pub async fn login(&self, user: &str) {
+        self.submit_login(user).await;
         let at = self.c.current_url().await.unwrap();
         assert_eq!(at.path(), "/desk", "{user} did not reach the desk");
     }

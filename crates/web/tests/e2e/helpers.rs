@@ -10,18 +10,14 @@ use fantoccini::wd::WindowHandle;
 use serde_json::{Value, json};
 use taizhang_app::Clock as _;
 
-use crate::harness::{DEMO_PASSWORD, Run};
+use crate::harness::Run;
 
 impl Run {
     /// Log in as an administrator, enrolling the second factor on the way: the secret is read
     /// off the enrolment page and the code computed at the server's clock (one enrolment per
     /// run: the same step cannot be used twice).
     pub async fn login_admin(&self, user: &str) {
-        self.c.delete_all_cookies().await.unwrap();
-        self.goto("/login").await;
-        self.fill("#username", user).await;
-        self.fill("#password", DEMO_PASSWORD).await;
-        self.click_nav("form button[type=submit]").await;
+        self.submit_login(user).await;
         let at = self.c.current_url().await.unwrap();
         assert_eq!(
             at.path(),
