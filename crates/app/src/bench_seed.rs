@@ -293,7 +293,7 @@ pub async fn seed(app: &App, opts: &SeedOptions) -> AppResult<SeedReport> {
         Vec::new()
     };
     // The next batch is generated while the previous one is written (one write in flight).
-    let mut pending: Option<tokio::task::JoinHandle<AppResult<()>>> = None;
+    let mut pending: Option<tokio::task::JoinHandle<(Batch, AppResult<()>)>> = None;
     let loaded: AppResult<()> = async {
         while left > 0 {
             let n = left.min(batch);
@@ -510,11 +510,18 @@ pub async fn seed(app: &App, opts: &SeedOptions) -> AppResult<SeedReport> {
             report.reports += b.reports.len() as u64;
             report.extensions += b.extensions.len() as u64;
             report.notices += b.notices.len() as u64;
-            if let Some(h) = pending.take() {
-                joined(h.await)?;
-            }
+            let written = match pending.take() {
+                Some(h) => Some(joined(h.await)?),
+                None => None,
+            };
             let app2 = app.clone();
-            pending = Some(tokio::spawn(async move { b.write(&app2).await }));
+            pending = Some(tokio::spawn(async move {
+                let r = b.write(&app2).await;
+                (b, r)
+            }));
+            // The written batch's million small allocations are freed here, beside the next
+            // write, not on the writer's thread.
+            drop(written);
         }
         if let Some(h) = pending.take() {
             joined(h.await)?;
@@ -590,8 +597,9 @@ async fn create_indexes(app: &App, creates: &[String]) -> AppResult<()> {
 }
 
 /// The outcome of a spawned batch write.
-fn joined(r: Result<AppResult<()>, tokio::task::JoinError>) -> AppResult<()> {
-    r.map_err(|e| AppError::Internal(format!("seed batch writer: {e}")))?
+fn joined(r: Result<(Batch, AppResult<()>), tokio::task::JoinError>) -> AppResult<Batch> {
+    let (b, r) = r.map_err(|e| AppError::Internal(format!("seed batch writer: {e}")))?;
+    r.map(|()| b)
 }
 
 #[derive(Default)]
@@ -606,8 +614,8 @@ struct Batch {
 }
 
 impl Batch {
-    async fn write(self, app: &App) -> AppResult<()> {
-        let mut c = app.store.begin().await?;
+    async fn write(&self, app: &App) -> AppResult<()> {
+        let mut c = app.store.begin_bulk().await?;
         bulk::insert(
             &mut c,
             "matters",

@@ -22,7 +22,7 @@ async fn app_on(db: &TestDb) -> App {
 
 async fn exec(app: &App, sql: String) {
     let mut c = app.store.begin().await.unwrap();
-    taizhang_store::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await.unwrap().rows_affected());
+    async { Ok::<_, taizhang_store::StoreError>(taizhang_store::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await.unwrap().rows_affected())) }.await.unwrap();
     c.commit().await.unwrap();
 }
 

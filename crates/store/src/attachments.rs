@@ -27,7 +27,7 @@ pub struct AttachmentRow {
 const COLS: &str = "id, matter_id, report_id, sha256, size_bytes, media_type, filename, \
     uploaded_by, uploaded_at, removed_at, removed_by, removed_reason";
 
-fn map(r: &impl GetCol) -> StoreResult<AttachmentRow> {
+fn map(r: &(impl GetCol + ?Sized)) -> StoreResult<AttachmentRow> {
     Ok(AttachmentRow {
         id: r.i64("id")?,
         matter_id: r.i64("matter_id")?,

@@ -26,7 +26,7 @@ pub struct AuditRow {
 const COLS: &str = "seq, at_ms, actor_id, actor_name, role, source_ip, action, object_type, object_id, result, \
     request_id, detail, detail_digest, mac";
 
-fn map(r: &impl GetCol) -> StoreResult<AuditRow> {
+fn map(r: &(impl GetCol + ?Sized)) -> StoreResult<AuditRow> {
     Ok(AuditRow {
         seq: r.i64("seq")?,
         at_ms: r.i64("at_ms")?,

@@ -1,5 +1,7 @@
-//! Bulk loading for seed data and benchmarks: multi-row INSERTs with explicit ids, in as few
-//! statements as the engines' bind limits allow. Not for user writes (no audit, no checks).
+//! Bulk loading for seed data and benchmarks: rows with explicit ids, as multi-row INSERTs in as
+//! few statements as the engines' bind limits allow, or in a SQLite bulk transaction
+//! ([`crate::Store::begin_bulk`]) one prepared single-row INSERT per row. Not for user writes (no
+//! audit, no checks).
 
 use crate::{Conn, StoreResult};
 
@@ -74,6 +76,10 @@ pub async fn insert_with(
 ) -> StoreResult<()> {
     if rows.is_empty() || cols.is_empty() {
         return Ok(());
+    }
+    if let Conn::SqliteBulk(b) = c {
+        // Synchronous SQLite work of a second or so per batch: off the runtime's thread.
+        return crate::sync_read::blocking(|| b.insert(table, cols, rows, suffix));
     }
     let per = (MAX_BINDS / cols.len()).max(1);
     // SQLite looks a named parameter (`$7`) up by a linear scan of the statement's names, which
@@ -159,7 +165,7 @@ pub async fn analyze(c: &mut Conn) -> StoreResult<()> {
 /// from the heap, 1.6 ms index-only), instead of waiting for autovacuum. Outside a transaction
 /// (VACUUM cannot run in one); nothing to do on SQLite, where [`analyze`] is enough.
 pub async fn vacuum_analyze(c: &mut Conn) -> StoreResult<()> {
-    if let crate::conn::Exec::Pg(pg) = c.exec() {
+    if let crate::conn::Exec::Pg(pg) = c.exec().await? {
         sqlx::query("VACUUM (ANALYZE)").execute(&mut *pg).await?;
     }
     Ok(())
@@ -203,7 +209,7 @@ pub async fn create_index(c: &mut Conn, create_sql: &str) -> StoreResult<()> {
 /// index pages of a growing table stay in memory instead of going out to the operating system and
 /// back between batches. Nothing on PostgreSQL (the server's buffers are its own).
 pub async fn loading_cache(c: &mut Conn) -> StoreResult<()> {
-    if let crate::conn::Exec::Sqlite(s) = c.exec() {
+    if let crate::conn::Exec::Sqlite(s) = c.exec().await? {
         sqlx::query("PRAGMA cache_size = -262144")
             .execute(&mut *s)
             .await?;

@@ -74,7 +74,7 @@ pub async fn latest(c: &mut Conn, kind: &str) -> StoreResult<Option<CadenceRun>>
     Ok(v)
 }
 
-fn map(r: &impl GetCol) -> StoreResult<CadenceRun> {
+fn map(r: &(impl GetCol + ?Sized)) -> StoreResult<CadenceRun> {
     Ok(CadenceRun {
         kind: r.text("kind")?,
         period_key: r.text("period_key")?,

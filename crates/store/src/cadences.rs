@@ -28,7 +28,7 @@ pub async fn clear_unconfirmed(c: &mut Conn, day: &str) -> StoreResult<u64> {
 /// Insert `(unit_id, matter_id, category)` items for `day` in batches; existing ones are kept.
 pub async fn insert_items(c: &mut Conn, day: &str, items: &[(i64, i64, &str)]) -> StoreResult<()> {
     use crate::bulk::{self, Val};
-    if let crate::conn::Exec::Pg(pg) = c.exec() {
+    if let crate::conn::Exec::Pg(pg) = c.exec().await? {
         // Three array parameters instead of 30,000 scalars per statement: PostgreSQL parses and
         // binds one short statement per batch (a third of the multi-row VALUES time).
         let units: Vec<i64> = items.iter().map(|i| i.0).collect();
@@ -71,7 +71,7 @@ pub async fn insert_items(c: &mut Conn, day: &str, items: &[(i64, i64, &str)]) -
 const ITEM_COLS: &str =
     "id, check_day, unit_id, matter_id, category, action, confirmed_by, confirmed_at";
 
-fn map_item(r: &impl GetCol) -> StoreResult<CheckItemRow> {
+fn map_item(r: &(impl GetCol + ?Sized)) -> StoreResult<CheckItemRow> {
     Ok(CheckItemRow {
         id: r.i64("id")?,
         check_day: r.text("check_day")?,
@@ -231,7 +231,7 @@ pub struct WeeklyRow {
 
 const WEEKLY_COLS: &str = "id, week_key, unit_id, draft, body, status, submitted_by, submitted_at, approved_by, approved_at, updated_at";
 
-fn map_weekly(r: &impl GetCol) -> StoreResult<WeeklyRow> {
+fn map_weekly(r: &(impl GetCol + ?Sized)) -> StoreResult<WeeklyRow> {
     Ok(WeeklyRow {
         id: r.i64("id")?,
         week_key: r.text("week_key")?,

@@ -13,6 +13,7 @@ use sqlx::{
     SqlitePool, Transaction,
 };
 
+use crate::sync_read::{SyncConn, SyncPool};
 use crate::{StoreError, StoreResult};
 
 /// The database, shared by every request. Cheap to clone.
@@ -26,6 +27,11 @@ enum Pools {
     Sqlite {
         write: SqlitePool,
         read: SqlitePool,
+        /// Read connections used on the request's thread (see [`crate::sync_read`]).
+        sync: Arc<SyncPool>,
+        /// The connection of bulk loads, kept between their transactions (its page cache
+        /// holds the indexes the load is growing).
+        bulk: Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
         path: PathBuf,
     },
     Pg {
@@ -37,8 +43,18 @@ enum Pools {
 pub enum Conn {
     SqliteTx(Transaction<'static, Sqlite>),
     PgTx(Transaction<'static, Postgres>),
-    SqliteRead(PoolConnection<Sqlite>),
+    SqliteRead(SqliteRead),
     PgRead(PoolConnection<Postgres>),
+    /// A bulk-load transaction on SQLite ([`Store::begin_bulk`]): bulk inserts only.
+    SqliteBulk(crate::sync_read::BulkTx),
+}
+
+/// A SQLite read connection: a synchronous one for the hot reads (see [`crate::sync_read`]),
+/// and a sqlx one from the read pool, taken only when a query needs it.
+pub struct SqliteRead {
+    pub(crate) sync: SyncConn,
+    pooled: Option<PoolConnection<Sqlite>>,
+    pool: SqlitePool,
 }
 
 /// A borrowed backend connection; the [`on!`](crate::on) macro matches on it.
@@ -48,13 +64,34 @@ pub enum Exec<'a> {
 }
 
 impl Conn {
+    /// The sqlx connection to run a query on (for a SQLite read, taken from the pool at its
+    /// first use).
     #[doc(hidden)]
-    pub fn exec(&mut self) -> Exec<'_> {
-        match self {
+    pub async fn exec(&mut self) -> StoreResult<Exec<'_>> {
+        Ok(match self {
             Conn::SqliteTx(t) => Exec::Sqlite(t),
             Conn::PgTx(t) => Exec::Pg(t),
-            Conn::SqliteRead(c) => Exec::Sqlite(c),
+            Conn::SqliteRead(r) => {
+                let c = match &mut r.pooled {
+                    Some(c) => c,
+                    slot @ None => slot.insert(r.pool.acquire().await?),
+                };
+                Exec::Sqlite(c)
+            }
             Conn::PgRead(c) => Exec::Pg(c),
+            Conn::SqliteBulk(_) => {
+                return Err(StoreError::Other(
+                    "a bulk-load transaction takes bulk inserts only".into(),
+                ));
+            }
+        })
+    }
+
+    /// The synchronous SQLite read connection, when this is a SQLite read.
+    pub(crate) fn sync(&self) -> Option<&SyncConn> {
+        match self {
+            Conn::SqliteRead(r) => Some(&r.sync),
+            _ => None,
         }
     }
 
@@ -63,6 +100,7 @@ impl Conn {
         match self {
             Conn::SqliteTx(t) => t.commit().await?,
             Conn::PgTx(t) => t.commit().await?,
+            Conn::SqliteBulk(b) => b.commit()?,
             Conn::SqliteRead(_) | Conn::PgRead(_) => {}
         }
         Ok(())
@@ -73,6 +111,8 @@ impl Conn {
         match self {
             Conn::SqliteTx(t) => t.rollback().await?,
             Conn::PgTx(t) => t.rollback().await?,
+            // Dropping it rolls back.
+            Conn::SqliteBulk(b) => drop(b),
             Conn::SqliteRead(_) | Conn::PgRead(_) => {}
         }
         Ok(())
@@ -209,9 +249,14 @@ impl Store {
             )
             .await
             .map_err(|e| sqlite_open_error(&abs, e))?;
+        let sync = SyncPool::new(abs.clone());
+        // Open one now, so a file the readers cannot open fails the start, not a request.
+        drop(sync.take()?);
         let inner = Arc::new(Pools::Sqlite {
             write,
             read,
+            sync,
+            bulk: Arc::default(),
             path: abs,
         });
         tokio::spawn(checkpointer(write_opts, Arc::downgrade(&inner)));
@@ -265,6 +310,19 @@ impl Store {
         })
     }
 
+    /// A write transaction for bulk loads (`taizhang bench seed`) that only [`crate::bulk::insert`]
+    /// writes to. On SQLite it runs on a synchronous connection of its own with one prepared
+    /// single-row INSERT per table (see [`crate::sync_read::BulkTx`]); on PostgreSQL it is
+    /// [`Store::begin`].
+    pub async fn begin_bulk(&self) -> StoreResult<Conn> {
+        match &*self.inner {
+            Pools::Sqlite { bulk, path, .. } => Ok(Conn::SqliteBulk(
+                crate::sync_read::BulkTx::begin(path, bulk)?,
+            )),
+            Pools::Pg { .. } => self.begin().await,
+        }
+    }
+
     /// A read-only transaction over one consistent snapshot (backups): a deferred `BEGIN` on a
     /// SQLite read connection (WAL keeps its snapshot while writers carry on), `REPEATABLE READ`
     /// on PostgreSQL. End it with [`Conn::rollback`].
@@ -281,7 +339,11 @@ impl Store {
     /// A connection for reads.
     pub async fn read(&self) -> StoreResult<Conn> {
         Ok(match &*self.inner {
-            Pools::Sqlite { read, .. } => Conn::SqliteRead(read.acquire().await?),
+            Pools::Sqlite { read, sync, .. } => Conn::SqliteRead(SqliteRead {
+                sync: sync.take()?,
+                pooled: None,
+                pool: read.clone(),
+            }),
             Pools::Pg { pool } => Conn::PgRead(pool.acquire().await?),
         })
     }
@@ -305,7 +367,10 @@ impl Store {
     /// Close all connections (graceful shutdown).
     pub async fn close(&self) {
         match &*self.inner {
-            Pools::Sqlite { write, read, .. } => {
+            Pools::Sqlite {
+                write, read, sync, ..
+            } => {
+                sync.close();
                 read.close().await;
                 write.close().await;
             }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::matters::Arg;
 use crate::{Conn, GetCol, StoreError, StoreResult};
 
 /// 催办.
@@ -26,16 +27,24 @@ pub async fn insert_urge(c: &mut Conn, u: &UrgeRow) -> StoreResult<i64> {
 }
 
 pub async fn list_urges(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<UrgeRow>> {
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query("SELECT id, matter_id, at_ms, on_day, by_id, method, note FROM urges
-            WHERE matter_id = $1 ORDER BY at_ms, id").bind(matter_id).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok(UrgeRow {
-            id: r.i64("id")?, matter_id: r.i64("matter_id")?, at_ms: r.i64("at_ms")?,
-            on_day: r.text("on_day")?, by_id: r.opt_i64("by_id")?, method: r.text("method")?,
-            note: r.text("note")?,
-        })).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    crate::sync_read::bounded_rows(
+        c,
+        "SELECT id, matter_id, at_ms, on_day, by_id, method, note FROM urges \
+         WHERE matter_id = $1 ORDER BY at_ms, id",
+        &[Arg::Int(matter_id)],
+        |r| {
+            Ok(UrgeRow {
+                id: r.i64("id")?,
+                matter_id: r.i64("matter_id")?,
+                at_ms: r.i64("at_ms")?,
+                on_day: r.text("on_day")?,
+                by_id: r.opt_i64("by_id")?,
+                method: r.text("method")?,
+                note: r.text("note")?,
+            })
+        },
+    )
+    .await
 }
 
 /// 督办单.
@@ -61,7 +70,7 @@ pub struct NoticeRow {
 const NOTICE_COLS: &str = "id, matter_id, year, seq, number, color, unit_id, reason, requirement, due_on, \
     signer_id, issued_on, reply, replied_by, replied_on";
 
-fn map_notice(r: &impl GetCol) -> StoreResult<NoticeRow> {
+fn map_notice(r: &(impl GetCol + ?Sized)) -> StoreResult<NoticeRow> {
     Ok(NoticeRow {
         id: r.i64("id")?,
         matter_id: r.i64("matter_id")?,
@@ -108,11 +117,7 @@ pub async fn get_notice(c: &mut Conn, id: i64) -> StoreResult<NoticeRow> {
 
 pub async fn list_notices(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<NoticeRow>> {
     let sql = format!("SELECT {NOTICE_COLS} FROM notices WHERE matter_id = $1 ORDER BY id");
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(matter_id).fetch_all(&mut *c).await?;
-        rows.iter().map(map_notice).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    crate::sync_read::bounded_rows(c, &sql, &[Arg::Int(matter_id)], |r| map_notice(r)).await
 }
 
 pub async fn answer_notice(
@@ -246,14 +251,23 @@ pub async fn insert_effect(c: &mut Conn, e: &EffectRow) -> StoreResult<i64> {
 }
 
 pub async fn list_effects(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<EffectRow>> {
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query("SELECT id, matter_id, rating, evidence, comment, reviewer_id, reviewed_on, lookback_on
-            FROM effect_reviews WHERE matter_id = $1 ORDER BY id").bind(matter_id).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok(EffectRow {
-            id: r.i64("id")?, matter_id: r.i64("matter_id")?, rating: r.text("rating")?,
-            evidence: r.text("evidence")?, comment: r.text("comment")?, reviewer_id: r.i64("reviewer_id")?,
-            reviewed_on: r.text("reviewed_on")?, lookback_on: r.opt_text("lookback_on")?,
-        })).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    crate::sync_read::bounded_rows(
+        c,
+        "SELECT id, matter_id, rating, evidence, comment, reviewer_id, reviewed_on, lookback_on \
+         FROM effect_reviews WHERE matter_id = $1 ORDER BY id",
+        &[Arg::Int(matter_id)],
+        |r| {
+            Ok(EffectRow {
+                id: r.i64("id")?,
+                matter_id: r.i64("matter_id")?,
+                rating: r.text("rating")?,
+                evidence: r.text("evidence")?,
+                comment: r.text("comment")?,
+                reviewer_id: r.i64("reviewer_id")?,
+                reviewed_on: r.text("reviewed_on")?,
+                lookback_on: r.opt_text("lookback_on")?,
+            })
+        },
+    )
+    .await
 }

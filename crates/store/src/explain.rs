@@ -55,7 +55,7 @@ pub async fn plan(
     args: &[Bind],
     pg: PgExplain,
 ) -> StoreResult<Vec<String>> {
-    match c.exec() {
+    match c.exec().await? {
         crate::conn::Exec::Sqlite(c) => {
             let q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
             let rows = bind_all!(q, args).fetch_all(&mut *c).await?;
@@ -129,7 +129,7 @@ pub async fn pick_text(c: &mut Conn, sql: &str) -> StoreResult<Option<String>> {
 
 /// The server's version line (`SELECT version()` / `sqlite_version()`), for the document.
 pub async fn server_version(c: &mut Conn) -> StoreResult<String> {
-    let v: String = match c.exec() {
+    let v: String = match c.exec().await? {
         crate::conn::Exec::Sqlite(c) => {
             let v: String = sqlx::query_scalar("SELECT sqlite_version()")
                 .fetch_one(&mut *c)

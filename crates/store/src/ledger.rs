@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::matters::Arg;
 use crate::{Conn, GetCol, StoreError, StoreResult};
 
 /// One step of a matter's history: who, when, what.
@@ -32,7 +33,7 @@ pub async fn insert_event(c: &mut Conn, e: &EventRow) -> StoreResult<i64> {
 const EVENT_COLS: &str =
     "id, matter_id, at_ms, on_day, actor_id, kind, from_status, to_status, note";
 
-fn map_event(r: &impl GetCol) -> StoreResult<EventRow> {
+fn map_event(r: &(impl GetCol + ?Sized)) -> StoreResult<EventRow> {
     Ok(EventRow {
         id: r.i64("id")?,
         matter_id: r.i64("matter_id")?,
@@ -60,11 +61,7 @@ pub fn events_between_sql() -> String {
 
 pub async fn list_events(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<EventRow>> {
     let sql = events_sql();
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(matter_id).fetch_all(&mut *c).await?;
-        rows.iter().map(map_event).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    crate::sync_read::bounded_rows(c, &sql, &[Arg::Int(matter_id)], |r| map_event(r)).await
 }
 
 /// Events of every matter whose lead unit is given, on days `from ..= to` (weekly summary).
@@ -126,15 +123,18 @@ pub const MILESTONES_SQL: &str =
             WHERE matter_id = $1 ORDER BY position, id";
 
 pub async fn list_milestones(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<MilestoneRow>> {
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query(MILESTONES_SQL).bind(matter_id).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok(MilestoneRow {
-            id: r.i64("id")?, matter_id: r.i64("matter_id")?, position: r.i64("position")?,
-            title: r.text("title")?, due_on: r.text("due_on")?, owner_id: r.opt_i64("owner_id")?,
+    crate::sync_read::bounded_rows(c, MILESTONES_SQL, &[Arg::Int(matter_id)], |r| {
+        Ok(MilestoneRow {
+            id: r.i64("id")?,
+            matter_id: r.i64("matter_id")?,
+            position: r.i64("position")?,
+            title: r.text("title")?,
+            due_on: r.text("due_on")?,
+            owner_id: r.opt_i64("owner_id")?,
             done_on: r.opt_text("done_on")?,
-        })).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+        })
+    })
+    .await
 }
 
 pub async fn set_milestone_done(c: &mut Conn, id: i64, done_on: Option<&str>) -> StoreResult<()> {
@@ -172,7 +172,7 @@ pub struct ReportRow {
 const REPORT_COLS: &str = "id, matter_id, unit_id, reporter_id, due_on, submitted_at, submitted_on, progress, body, \
     problems, coordination, next_steps, contribution, status, review_note, reviewed_by, reviewed_at";
 
-fn map_report(r: &impl GetCol) -> StoreResult<ReportRow> {
+fn map_report(r: &(impl GetCol + ?Sized)) -> StoreResult<ReportRow> {
     Ok(ReportRow {
         id: r.i64("id")?,
         matter_id: r.i64("matter_id")?,
@@ -230,11 +230,7 @@ pub fn reports_between_sql() -> String {
 
 pub async fn list_reports(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<ReportRow>> {
     let sql = reports_sql();
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(matter_id).fetch_all(&mut *c).await?;
-        rows.iter().map(map_report).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    crate::sync_read::bounded_rows(c, &sql, &[Arg::Int(matter_id)], |r| map_report(r)).await
 }
 
 /// Reports submitted on days `from ..= to` (weekly summary).
@@ -286,7 +282,7 @@ pub struct ExtensionRow {
 const EXT_COLS: &str = "id, matter_id, requested_by, requested_on, reason, current_progress, old_deadline, \
     proposed_deadline, status, decided_by, decided_on, new_deadline, basis";
 
-fn map_ext(r: &impl GetCol) -> StoreResult<ExtensionRow> {
+fn map_ext(r: &(impl GetCol + ?Sized)) -> StoreResult<ExtensionRow> {
     Ok(ExtensionRow {
         id: r.i64("id")?,
         matter_id: r.i64("matter_id")?,
@@ -316,11 +312,7 @@ pub async fn insert_extension(c: &mut Conn, e: &ExtensionRow) -> StoreResult<i64
 
 pub async fn list_extensions(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<ExtensionRow>> {
     let sql = format!("SELECT {EXT_COLS} FROM extensions WHERE matter_id = $1 ORDER BY id");
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(matter_id).fetch_all(&mut *c).await?;
-        rows.iter().map(map_ext).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    crate::sync_read::bounded_rows(c, &sql, &[Arg::Int(matter_id)], |r| map_ext(r)).await
 }
 
 /// Record the decision on the pending extension of a matter.

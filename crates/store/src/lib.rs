@@ -11,7 +11,7 @@
 #[macro_export]
 macro_rules! on {
     ($conn:expr, $c:ident => $body:expr) => {
-        match $conn.exec() {
+        match $conn.exec().await? {
             $crate::conn::Exec::Sqlite($c) => $body,
             $crate::conn::Exec::Pg($c) => $body,
         }
@@ -24,6 +24,7 @@ mod error;
 mod migrate;
 mod packed;
 mod row;
+mod sync_read;
 
 pub mod attachments;
 pub mod audit;

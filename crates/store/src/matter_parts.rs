@@ -9,11 +9,8 @@ use crate::{Conn, GetCol, StoreResult};
 /// The children (子事项) of a matter, in number order.
 pub async fn children(c: &mut Conn, parent_id: i64) -> StoreResult<Vec<MatterRow>> {
     let sql = format!("SELECT {COLS} FROM matters m WHERE m.parent_id = $1 ORDER BY m.seq, m.id");
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(parent_id).fetch_all(&mut *c).await?;
-        rows.iter().map(map).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    crate::sync_read::bounded_rows(c, &sql, &[crate::matters::Arg::Int(parent_id)], |r| map(r))
+        .await
 }
 
 /// `a,b,c` for an `IN (…)` list of integers formatted here (never user text).

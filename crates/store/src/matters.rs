@@ -55,7 +55,7 @@ pub const COLS: &str = "m.id, m.year, m.seq, m.number, m.title, m.content, m.sou
     m.remarks, m.latest_progress, m.completion_note, m.assigned_on, m.signed_on, m.completed_on, m.closed_on, \
     m.lookback_on, m.created_by, m.created_at, m.updated_at, m.last_update_on, m.version";
 
-pub fn map(r: &impl GetCol) -> StoreResult<MatterRow> {
+pub fn map(r: &(impl GetCol + ?Sized)) -> StoreResult<MatterRow> {
     Ok(MatterRow {
         id: r.i64("id")?,
         year: r.i64("year")?,
@@ -182,11 +182,8 @@ pub async fn save(c: &mut Conn, m: &MatterRow) -> StoreResult<()> {
 
 pub async fn find(c: &mut Conn, id: i64) -> StoreResult<Option<MatterRow>> {
     let sql = format!("SELECT {COLS} FROM matters m WHERE m.id = $1");
-    let v = crate::on!(c, c => match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *c).await? {
-        Some(r) => Some(map(&r)?),
-        None => None,
-    });
-    Ok(v)
+    let rows = crate::sync_read::bounded_rows(c, &sql, &[Arg::Int(id)], |r| map(r)).await?;
+    Ok(rows.into_iter().next())
 }
 
 pub async fn get(c: &mut Conn, id: i64) -> StoreResult<MatterRow> {
@@ -197,12 +194,13 @@ pub async fn get(c: &mut Conn, id: i64) -> StoreResult<MatterRow> {
 
 /// Matters carried over from `id` (结转至).
 pub async fn carried_to(c: &mut Conn, id: i64) -> StoreResult<Vec<(i64, String)>> {
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query("SELECT id, number FROM matters WHERE carried_from_id = $1 ORDER BY id")
-            .bind(id).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok((r.i64("id")?, r.text("number")?))).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    crate::sync_read::bounded_rows(
+        c,
+        "SELECT id, number FROM matters WHERE carried_from_id = $1 ORDER BY id",
+        &[Arg::Int(id)],
+        |r| Ok((r.i64("id")?, r.text("number")?)),
+    )
+    .await
 }
 
 /// 配合单位 of a matter.
@@ -240,11 +238,15 @@ pub async fn handlers_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i64
 
 /// 配合单位 and 承办人 of a matter in one query: ([`assisting_units`], [`handlers`]).
 pub async fn parties(c: &mut Conn, id: i64) -> StoreResult<(Vec<i64>, Vec<i64>)> {
-    let rows: Vec<(i64, i64)> = crate::on!(c, c => sqlx::query_as(
+    let rows: Vec<(i64, i64)> = crate::sync_read::bounded_rows(
+        c,
         "SELECT CAST(0 AS BIGINT) AS k, unit_id AS v FROM matter_units WHERE matter_id = $1 \
          UNION ALL SELECT CAST(1 AS BIGINT) AS k, person_id AS v FROM matter_handlers WHERE matter_id = $1 \
-         ORDER BY k, v")
-        .bind(id).fetch_all(&mut *c).await?);
+         ORDER BY k, v",
+        &[Arg::Int(id)],
+        |r| Ok((r.i64("k")?, r.i64("v")?)),
+    )
+    .await?;
     let (units, people): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(k, _)| *k == 0);
     Ok((
         units.into_iter().map(|(_, v)| v).collect(),
@@ -267,7 +269,7 @@ pub async fn add_handler(c: &mut Conn, id: i64, person_id: i64) -> StoreResult<(
 /// Run a `SELECT {COLS} FROM matters m WHERE …` built by the caller from allow-listed pieces,
 /// with its arguments bound positionally.
 pub async fn query_rows(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<Vec<MatterRow>> {
-    match c.exec() {
+    match c.exec().await? {
         // One packed value instead of a worker hand-off per row (see `packed::json_rows`).
         crate::conn::Exec::Sqlite(c) => {
             crate::packed::json_rows(c, &sql, col_names(), args, |r| map(r)).await
@@ -278,6 +280,16 @@ pub async fn query_rows(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<
             rows.iter().map(map).collect()
         }
     }
+}
+
+/// [`query_rows`] for a statement whose rows are bounded (a page with its `LIMIT`): on a SQLite
+/// read connection it runs on this thread (see `sync_read`); a whole-ledger read belongs in
+/// [`query_rows`].
+pub async fn query_page(c: &mut Conn, sql: &str, args: &[Arg]) -> StoreResult<Vec<MatterRow>> {
+    if c.sync().is_some() {
+        return crate::sync_read::bounded_rows(c, sql, args, |r| map(r)).await;
+    }
+    query_rows(c, sql.to_owned(), args).await
 }
 
 /// The result column names of [`COLS`] (`m.id` → `id`).
@@ -300,7 +312,12 @@ pub async fn rows_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<MatterRow>> {
             "SELECT {COLS} FROM matters m WHERE m.id IN ({})",
             list.join(",")
         );
-        out.extend(query_rows(c, sql, &[]).await?);
+        // One chunk is a bounded read; many are a pass over the ledger (see `query_page`).
+        out.extend(if ids.len() <= 500 {
+            query_page(c, &sql, &[]).await?
+        } else {
+            query_rows(c, sql, &[]).await?
+        });
     }
     Ok(out)
 }
@@ -332,11 +349,7 @@ pub async fn query_ids(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<V
 
 /// A scalar `COUNT(*)` built by the caller.
 pub async fn query_count(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<i64> {
-    let n: i64 = crate::on!(c, c => {
-        let q = crate::bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), args);
-        q.fetch_one(&mut *c).await?
-    });
-    Ok(n)
+    crate::sync_read::scalar_i64(c, &sql, args).await
 }
 
 /// The few columns the daily check and the desk need about a running matter.

@@ -36,7 +36,7 @@ pub struct NewUnit<'a> {
 
 const COLS: &str = "id, parent_id, name, short_name, kind, sort_order, leader_id, retired_at";
 
-fn map(r: &impl GetCol) -> StoreResult<Unit> {
+fn map(r: &(impl GetCol + ?Sized)) -> StoreResult<Unit> {
     Ok(Unit {
         id: r.i64("id")?,
         parent_id: r.opt_i64("parent_id")?,

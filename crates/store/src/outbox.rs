@@ -20,7 +20,7 @@ pub struct InboxRow {
     pub read_at: Option<i64>,
 }
 
-fn map_inbox(r: &impl GetCol) -> StoreResult<InboxRow> {
+fn map_inbox(r: &(impl GetCol + ?Sized)) -> StoreResult<InboxRow> {
     Ok(InboxRow {
         id: r.i64("id")?,
         person_id: r.i64("person_id")?,
@@ -100,7 +100,7 @@ pub struct TargetRow {
     pub enabled: bool,
 }
 
-fn map_target(r: &impl GetCol) -> StoreResult<TargetRow> {
+fn map_target(r: &(impl GetCol + ?Sized)) -> StoreResult<TargetRow> {
     Ok(TargetRow {
         id: r.i64("id")?,
         scope: r.text("scope")?,
@@ -237,7 +237,7 @@ pub struct OutboxRow {
 const OUTBOX_COLS: &str = "id, delivery_key, event_kind, person_id, unit_id, matter_id, channel, \
     target_id, address, payload, status, attempts, next_attempt_at, created_at, sent_at, last_error";
 
-fn map_outbox(r: &impl GetCol) -> StoreResult<OutboxRow> {
+fn map_outbox(r: &(impl GetCol + ?Sized)) -> StoreResult<OutboxRow> {
     Ok(OutboxRow {
         id: r.i64("id")?,
         delivery_key: r.text("delivery_key")?,

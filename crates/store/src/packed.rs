@@ -26,7 +26,7 @@ pub(crate) async fn running_sqlite(
     units: Option<&[i64]>,
     f: &mut impl FnMut(RunningFacts),
 ) -> StoreResult<()> {
-    let crate::conn::Exec::Sqlite(conn) = c.exec() else {
+    let crate::conn::Exec::Sqlite(conn) = c.exec().await? else {
         return Err(StoreError::Other("packed scan is for SQLite".into()));
     };
     let (lo, hi): (Option<i64>, Option<i64>) =

@@ -31,7 +31,7 @@ const COLS: &str = "id, username, display_name, unit_id, position, email, cleara
     password_changed_at, must_change_password, failed_logins, locked_until, totp_secret, totp_last_step, \
     disabled, expires_at, last_login_at";
 
-fn map(r: &impl GetCol) -> StoreResult<Person> {
+fn map(r: &(impl GetCol + ?Sized)) -> StoreResult<Person> {
     Ok(Person {
         id: r.i64("id")?,
         username: r.text("username")?,
@@ -380,7 +380,7 @@ pub struct ApiToken {
     pub last_used_at: Option<i64>,
 }
 
-fn map_token(r: &impl GetCol) -> StoreResult<ApiToken> {
+fn map_token(r: &(impl GetCol + ?Sized)) -> StoreResult<ApiToken> {
     Ok(ApiToken {
         id: r.i64("id")?,
         person_id: r.i64("person_id")?,

@@ -1,5 +1,6 @@
 //! Key/value settings stored in the database (things an administrator changes at run time).
 
+use crate::matters::Arg;
 use crate::{Conn, GetCol, StoreResult};
 
 pub async fn find(c: &mut Conn, key: &str) -> StoreResult<Option<String>> {
@@ -14,11 +15,14 @@ pub async fn find_pair(
     a: &str,
     b: &str,
 ) -> StoreResult<(Option<String>, Option<String>)> {
-    let rows = crate::on!(c, c => {
-        let rows = sqlx::query("SELECT key, value FROM settings WHERE key IN ($1, $2)")
-            .bind(a).bind(b).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok((r.text("key")?, r.text("value")?))).collect::<StoreResult<Vec<_>>>()?
-    });
+    let args = [Arg::Text(a.to_owned()), Arg::Text(b.to_owned())];
+    let rows = crate::sync_read::bounded_rows(
+        c,
+        "SELECT key, value FROM settings WHERE key IN ($1, $2)",
+        &args,
+        |r| Ok((r.text("key")?, r.text("value")?)),
+    )
+    .await?;
     let mut out = (None, None);
     for (k, v) in rows {
         if k == a {

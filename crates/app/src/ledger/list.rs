@@ -456,7 +456,7 @@ async fn list_inner(
         None
     };
     let sql = page_sql(q, &where_sql, &ordered, dir, total.is_some());
-    let mut rows: Vec<MatterView> = store_matters::query_rows(&mut c, sql, &w.args)
+    let mut rows: Vec<MatterView> = store_matters::query_page(&mut c, &sql, &w.args)
         .await?
         .into_iter()
         .map(|m| view(&cal, &r, today, m))

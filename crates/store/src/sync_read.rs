@@ -1,0 +1,408 @@
+//! Synchronous SQLite reads for the hot, bounded queries of pages and the API.
+//!
+//! sqlx runs every SQLite connection on a worker thread of its own: each statement is a command
+//! sent to that thread and a result sent back, two thread wake-ups, and the pool adds a round
+//! trip when a connection goes back. For a list page or one matter with its timeline (a dozen
+//! statements of a few hundred microseconds of SQLite work in all) those hand-offs were a third
+//! of the server's CPU per request. Here a read connection of the request is a plain
+//! [`rusqlite::Connection`] used on the request's own thread: the statement runs where the
+//! request runs, with no hand-off at all.
+//!
+//! Only reads whose cost is bounded (one matter by id, its timeline, a page of at most 201
+//! rows, a settings pair) run here, inline. Whole-ledger passes (exports, cadence jobs, light
+//! scans) stay on sqlx's worker threads, so a long read never holds a runtime thread; counts
+//! run here inside [`tokio::task::block_in_place`], which hands the runtime thread's other tasks
+//! to another thread for the count's few milliseconds.
+//!
+//! Both libraries link the same `libsqlite3-sys`, so this is the same SQLite build, file and
+//! WAL as every other connection.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{OpenFlags, types::ToSqlOutput};
+
+use crate::matters::Arg;
+use crate::row::GetCol;
+use crate::{StoreError, StoreResult};
+
+/// Idle connections kept for reuse; a burst beyond it opens more and closes them afterwards.
+const KEEP_IDLE: usize = 4;
+
+/// Prepared statements kept per connection (the list page's SQL varies with its filters).
+const STATEMENT_CACHE: usize = 128;
+
+/// The read-only connections of one SQLite file.
+pub(crate) struct SyncPool {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl SyncPool {
+    pub(crate) fn new(path: PathBuf) -> Arc<SyncPool> {
+        Arc::new(SyncPool {
+            path,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// An idle connection, or a new one.
+    pub(crate) fn take(self: &Arc<Self>) -> StoreResult<SyncConn> {
+        let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let conn = match idle {
+            Some(c) => c,
+            None => self.open()?,
+        };
+        Ok(SyncConn {
+            conn: Some(conn),
+            pool: Arc::clone(self),
+        })
+    }
+
+    fn open(&self) -> StoreResult<rusqlite::Connection> {
+        let c = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|e| {
+            StoreError::Unavailable(format!("cannot open {}: {e}", self.path.display()))
+        })?;
+        c.busy_timeout(Duration::from_secs(10)).map_err(sql_error)?;
+        // The same small page cache as sqlx's readers (see `Store::connect_sqlite`).
+        c.pragma_update(None, "cache_size", -8000)
+            .map_err(sql_error)?;
+        c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(c)
+    }
+
+    /// Drop idle connections (graceful shutdown).
+    pub(crate) fn close(&self) {
+        if let Ok(mut v) = self.idle.lock() {
+            v.clear();
+        }
+    }
+}
+
+/// A read connection taken from a [`SyncPool`]; goes back when dropped.
+pub struct SyncConn {
+    conn: Option<rusqlite::Connection>,
+    pool: Arc<SyncPool>,
+}
+
+impl Drop for SyncConn {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take()
+            && c.is_autocommit()
+            && let Ok(mut idle) = self.pool.idle.lock()
+            && idle.len() < KEEP_IDLE
+        {
+            idle.push(c);
+        }
+    }
+}
+
+impl SyncConn {
+    fn conn(&self) -> StoreResult<&rusqlite::Connection> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| StoreError::Other("read connection already returned".into()))
+    }
+
+    /// Every row of `sql` with `args` bound, mapped by `map`.
+    pub(crate) fn rows<T>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+        mut map: impl FnMut(&dyn GetCol) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let c = self.conn()?;
+        let mut stmt = c.prepare_cached(sql).map_err(sql_error)?;
+        bind(&mut stmt, args)?;
+        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_error)? {
+            out.push(map(&SyncRow {
+                row,
+                names: &names,
+                next: std::cell::Cell::new(0),
+            })?);
+        }
+        Ok(out)
+    }
+}
+
+/// Bind `args` by the number in each parameter's name (`$1`, `?1`): the SQL of this crate is
+/// written with numbered parameters for both backends, and a number may appear more than once
+/// or out of order. An unnumbered parameter takes the next argument.
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> StoreResult<()> {
+    for i in 1..=stmt.parameter_count() {
+        let n = stmt
+            .parameter_name(i)
+            .and_then(|name| name.get(1..))
+            .and_then(|digits| digits.parse::<usize>().ok())
+            .unwrap_or(i);
+        let a = n
+            .checked_sub(1)
+            .and_then(|k| args.get(k))
+            .ok_or_else(|| StoreError::Other(format!("no argument for parameter {n}")))?;
+        stmt.raw_bind_parameter(i, a).map_err(sql_error)?;
+    }
+    Ok(())
+}
+
+impl rusqlite::ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Int(v) => ToSqlOutput::from(*v),
+            Arg::Text(s) => ToSqlOutput::from(s.as_str()),
+        })
+    }
+}
+
+fn sql_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Other(format!("SQLite read: {e}"))
+}
+
+fn col_error(col: &str, e: rusqlite::Error) -> StoreError {
+    StoreError::Other(format!("column {col}: {e}"))
+}
+
+/// A row of a synchronous read, read by column name.
+struct SyncRow<'a, 'r> {
+    row: &'a rusqlite::Row<'r>,
+    names: &'a [String],
+    /// Where the next column is looked for first: mappers read the columns in select order
+    /// (rusqlite's own lookup by name compares every column's name, which made a 40-column
+    /// matter row cost 40 × 40 name comparisons).
+    next: std::cell::Cell<usize>,
+}
+
+impl SyncRow<'_, '_> {
+    fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
+        let hint = self.next.get();
+        let at = if self.names.get(hint).is_some_and(|n| n == col) {
+            Some(hint)
+        } else {
+            self.names.iter().position(|n| n == col)
+        };
+        let i = at.ok_or_else(|| StoreError::Other(format!("no column {col}")))?;
+        self.next.set(i + 1);
+        self.row.get::<_, T>(i).map_err(|e| col_error(col, e))
+    }
+}
+
+impl GetCol for SyncRow<'_, '_> {
+    fn i64(&self, col: &str) -> StoreResult<i64> {
+        self.get(col)
+    }
+    fn opt_i64(&self, col: &str) -> StoreResult<Option<i64>> {
+        self.get(col)
+    }
+    fn text(&self, col: &str) -> StoreResult<String> {
+        self.get(col)
+    }
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
+        self.get(col)
+    }
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        self.get(col)
+    }
+}
+
+impl SyncConn {
+    /// The first column of the first row of `sql` as an integer (a `COUNT(*)`), or `None`.
+    pub(crate) fn first_i64(&self, sql: &str, args: &[Arg]) -> StoreResult<Option<i64>> {
+        let c = self.conn()?;
+        let mut stmt = c.prepare_cached(sql).map_err(sql_error)?;
+        bind(&mut stmt, args)?;
+        let mut rows = stmt.raw_query();
+        match rows.next().map_err(sql_error)? {
+            Some(r) => r.get::<_, Option<i64>>(0).map_err(sql_error),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Rows of a read whose cost is bounded (by id, by a page's `LIMIT`): on a SQLite read
+/// connection run synchronously on this thread, otherwise (a transaction, PostgreSQL) through
+/// sqlx. `sql` uses numbered parameters (`$1`…) bound from `args`.
+pub(crate) async fn bounded_rows<T>(
+    c: &mut crate::Conn,
+    sql: &str,
+    args: &[Arg],
+    mut map: impl FnMut(&dyn GetCol) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    if let Some(s) = c.sync() {
+        return s.rows(sql, args, map);
+    }
+    let v = crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())), args);
+        let rows = q.fetch_all(&mut *c).await?;
+        rows.iter().map(|r| map(r)).collect::<StoreResult<Vec<T>>>()?
+    });
+    Ok(v)
+}
+
+/// A scalar integer read that may take milliseconds (a count over the ledger): on a SQLite read
+/// connection run synchronously, inside [`tokio::task::block_in_place`] on a multi-threaded
+/// runtime so this thread's other tasks move on meanwhile; otherwise through sqlx.
+pub(crate) async fn scalar_i64(c: &mut crate::Conn, sql: &str, args: &[Arg]) -> StoreResult<i64> {
+    if let Some(s) = c.sync() {
+        let v = blocking(|| s.first_i64(sql, args))?;
+        return v.ok_or_else(|| StoreError::Other("the count returned no row".into()));
+    }
+    let n: i64 = crate::on!(c, c => {
+        let q = crate::bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())), args);
+        q.fetch_one(&mut *c).await?
+    });
+    Ok(n)
+}
+
+/// A bulk-load write transaction on SQLite ([`crate::Store::begin_bulk`]).
+///
+/// sqlx sent each batch as multi-row INSERTs of up to 30,000 parameters: SQLite parsed and
+/// planned every such statement afresh, and every value crossed to sqlx's worker thread. Here
+/// one single-row INSERT per table is prepared once and executed per row, on a connection kept
+/// for the whole load (its 256 MB page cache holds the growing tables' pages).
+pub struct BulkTx {
+    conn: Option<rusqlite::Connection>,
+    slot: Arc<Mutex<Option<rusqlite::Connection>>>,
+    open: bool,
+}
+
+impl BulkTx {
+    /// `BEGIN IMMEDIATE` on the load's connection (kept in `slot` between transactions).
+    pub(crate) fn begin(
+        path: &std::path::Path,
+        slot: &Arc<Mutex<Option<rusqlite::Connection>>>,
+    ) -> StoreResult<BulkTx> {
+        let kept = slot.lock().ok().and_then(|mut s| s.take());
+        let conn = match kept {
+            Some(c) => c,
+            None => {
+                let c = rusqlite::Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
+                )
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
+                })?;
+                c.busy_timeout(Duration::from_secs(30)).map_err(sql_error)?;
+                // Durable commits as the server's writer, but references are not looked up
+                // row by row (a third of the load's time): a bulk load writes ids it has just
+                // made or read (the seed's test runs `PRAGMA foreign_key_check` on the result).
+                c.execute_batch(
+                    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; \
+                     PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -262144;",
+                )
+                .map_err(sql_error)?;
+                c
+            }
+        };
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
+        Ok(BulkTx {
+            conn: Some(conn),
+            slot: Arc::clone(slot),
+            open: true,
+        })
+    }
+
+    /// Insert `rows` into `table(cols…)`, each row with one execution of a prepared statement.
+    /// `table`, `cols` and `suffix` are the caller's constants, never user text.
+    pub(crate) fn insert(
+        &mut self,
+        table: &str,
+        cols: &[&str],
+        rows: &[Vec<crate::bulk::Val>],
+        suffix: &str,
+    ) -> StoreResult<()> {
+        let c = self
+            .conn
+            .as_ref()
+            .ok_or_else(|| StoreError::Other("bulk transaction already ended".into()))?;
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({}) {suffix}",
+            cols.join(", "),
+            vec!["?"; cols.len()].join(", ")
+        );
+        let mut stmt = c.prepare_cached(&sql).map_err(sql_error)?;
+        for row in rows {
+            if row.len() != cols.len() {
+                return Err(StoreError::Other(format!(
+                    "bulk row for {table} has {} values for {} columns",
+                    row.len(),
+                    cols.len()
+                )));
+            }
+            for (i, v) in row.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, v).map_err(sql_error)?;
+            }
+            stmt.raw_execute().map_err(|e| bulk_error(table, e))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn commit(mut self) -> StoreResult<()> {
+        let c = self
+            .conn
+            .as_ref()
+            .ok_or_else(|| StoreError::Other("bulk transaction already ended".into()))?;
+        c.execute_batch("COMMIT").map_err(sql_error)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for BulkTx {
+    /// Roll back what was not committed, and keep the connection for the next transaction.
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            if self.open && c.execute_batch("ROLLBACK").is_err() {
+                return;
+            }
+            if let Ok(mut slot) = self.slot.lock() {
+                *slot = Some(c);
+            }
+        }
+    }
+}
+
+fn bulk_error(table: &str, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            StoreError::Conflict(format!("{table}: {e}"))
+        }
+        _ => StoreError::Other(format!("bulk insert into {table}: {e}")),
+    }
+}
+
+impl rusqlite::ToSql for crate::bulk::Val {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        use crate::bulk::Val;
+        Ok(match self {
+            Val::Int(v) => ToSqlOutput::from(*v),
+            Val::Text(s) => ToSqlOutput::from(s.as_str()),
+            Val::Flag(b) => ToSqlOutput::from(*b),
+            Val::NullInt | Val::NullText => ToSqlOutput::from(rusqlite::types::Null),
+        })
+    }
+}
+
+/// Run `f`, synchronous work of milliseconds or more, inside [`tokio::task::block_in_place`]
+/// on a multi-threaded runtime (this thread's other tasks move to another thread meanwhile);
+/// directly elsewhere (a single-threaded runtime, where `block_in_place` is not allowed).
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
