@@ -238,14 +238,15 @@ impl Store {
             .max_connections(4)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            // A smaller page cache per reader (8 MB, the writer keeps 32 MB for index upkeep):
-            // pages and lists touch a few pages each, the operating system caches the file for
-            // all connections, and four full 32 MB caches (an export fills one) held the server
-            // at 200 MB.
+            // A small page cache per sqlx reader (2 MB; the writer keeps 32 MB for index upkeep,
+            // the synchronous readers of pages 8 MB): these readers serve the passes over the
+            // ledger (exports, cadence jobs), which read each page once, and the operating system
+            // caches the file for all connections; four full 32 MB caches (an export fills one)
+            // held the server at 200 MB.
             .connect_with(
                 opts.read_only(true)
                     .create_if_missing(false)
-                    .pragma("cache_size", "-8000"),
+                    .pragma("cache_size", "-2000"),
             )
             .await
             .map_err(|e| sqlite_open_error(&abs, e))?;

@@ -107,7 +107,7 @@ pub async fn milestones_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<Milesto
         list.join(",")
     );
     let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
         rows.iter().map(|r| Ok(MilestoneRow {
             id: r.i64("id")?, matter_id: r.i64("matter_id")?, position: r.i64("position")?,
             title: r.text("title")?, due_on: r.text("due_on")?, owner_id: r.opt_i64("owner_id")?,

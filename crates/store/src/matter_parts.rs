@@ -33,7 +33,7 @@ pub async fn child_counts(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i6
     }
     let sql = child_counts_sql(ids);
     let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
         rows.iter().map(|r| Ok((r.i64("parent_id")?, r.i64("n")?))).collect::<StoreResult<Vec<_>>>()?
     });
     Ok(v)
@@ -49,7 +49,7 @@ pub async fn numbers_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, Stri
         id_list(ids)
     );
     let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
         rows.iter().map(|r| Ok((r.i64("id")?, r.text("number")?))).collect::<StoreResult<Vec<_>>>()?
     });
     Ok(v)
@@ -102,7 +102,7 @@ pub async fn people_of_units(c: &mut Conn, units: &[i64]) -> StoreResult<Vec<(i6
         id_list(units)
     );
     let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
         rows.iter()
             .map(|r| Ok((r.i64("id")?, r.text("display_name")?, r.i64("unit_id")?)))
             .collect::<StoreResult<Vec<_>>>()?

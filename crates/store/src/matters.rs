@@ -230,7 +230,7 @@ pub async fn handlers_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i64
             list.join(",")
         );
         let rows: Vec<(i64, i64)> = crate::on!(c, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut *c).await?);
+            .persistent(false).fetch_all(&mut *c).await?);
         out.extend(rows);
     }
     Ok(out)
@@ -269,13 +269,37 @@ pub async fn add_handler(c: &mut Conn, id: i64, person_id: i64) -> StoreResult<(
 /// Run a `SELECT {COLS} FROM matters m WHERE …` built by the caller from allow-listed pieces,
 /// with its arguments bound positionally.
 pub async fn query_rows(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<Vec<MatterRow>> {
+    query_rows_with(c, sql, args, true).await
+}
+
+/// [`query_rows`] for a statement that will not come again (it names its ids: `m.id IN (1,2,…)`):
+/// no connection keeps it prepared. Kept, an export's hundred 1,000-id statements held 12 MB on
+/// each read connection.
+pub async fn query_rows_once(
+    c: &mut Conn,
+    sql: String,
+    args: &[Arg],
+) -> StoreResult<Vec<MatterRow>> {
+    query_rows_with(c, sql, args, false).await
+}
+
+/// [`query_rows`]; `persistent: false` for a statement that will not come again.
+async fn query_rows_with(
+    c: &mut Conn,
+    sql: String,
+    args: &[Arg],
+    persistent: bool,
+) -> StoreResult<Vec<MatterRow>> {
     match c.exec().await? {
         // One packed value instead of a worker hand-off per row (see `packed::json_rows`).
         crate::conn::Exec::Sqlite(c) => {
-            crate::packed::json_rows(c, &sql, col_names(), args, |r| map(r)).await
+            crate::packed::json_rows(c, &sql, col_names(), args, persistent, |r| map(r)).await
         }
         crate::conn::Exec::Pg(c) => {
-            let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+            let q = crate::bind_args!(
+                sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(persistent),
+                args
+            );
             let rows = q.fetch_all(&mut *c).await?;
             rows.iter().map(map).collect()
         }
@@ -312,11 +336,12 @@ pub async fn rows_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<MatterRow>> {
             "SELECT {COLS} FROM matters m WHERE m.id IN ({})",
             list.join(",")
         );
-        // One chunk is a bounded read; many are a pass over the ledger (see `query_page`).
-        out.extend(if ids.len() <= 500 {
-            query_page(c, &sql, &[]).await?
+        // One chunk is a bounded read; many are a pass over the ledger (see `query_page`). The
+        // statement names its ids, so no connection keeps it prepared.
+        out.extend(if ids.len() <= 500 && c.sync().is_some() {
+            crate::sync_read::bounded_rows_once(c, &sql, &[], |r| map(r)).await?
         } else {
-            query_rows(c, sql, &[]).await?
+            query_rows_with(c, sql, &[], false).await?
         });
     }
     Ok(out)
@@ -455,7 +480,7 @@ pub async fn assisting_units_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i
         list.join(",")
     );
     let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
         rows.iter().map(|r| Ok((r.i64("matter_id")?, r.i64("unit_id")?))).collect::<StoreResult<Vec<_>>>()?
     });
     Ok(v)

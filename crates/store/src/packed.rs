@@ -179,6 +179,7 @@ pub(crate) async fn json_rows<T>(
     sql: &str,
     names: &[&str],
     args: &[Arg],
+    persistent: bool,
     map: impl Fn(&JsonRow) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
     let packed_sql = format!(
@@ -186,7 +187,7 @@ pub(crate) async fn json_rows<T>(
         names.join(", ")
     );
     let q = crate::bind_args!(
-        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(packed_sql)),
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(packed_sql)).persistent(persistent),
         args
     );
     let text = q.fetch_one(&mut *conn).await?;

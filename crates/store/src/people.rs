@@ -509,7 +509,7 @@ pub async fn people_by_ids(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<Person>
         let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
         let sql = format!("SELECT {COLS} FROM people WHERE id IN ({})", list.join(","));
         let rows = crate::on!(c, c => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *c).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
             rows.iter().map(map).collect::<StoreResult<Vec<_>>>()?
         });
         out.extend(rows);

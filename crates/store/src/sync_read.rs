@@ -111,16 +111,27 @@ impl SyncConn {
             .ok_or_else(|| StoreError::Other("read connection already returned".into()))
     }
 
-    /// Every row of `sql` with `args` bound, mapped by `map`.
+    /// Every row of `sql` with `args` bound, mapped by `map`. With `cache`, the prepared
+    /// statement is kept for the next use of the same text.
     pub(crate) fn rows<T>(
         &self,
         sql: &str,
         args: &[Arg],
+        cache: bool,
         mut map: impl FnMut(&dyn GetCol) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         let c = self.conn()?;
-        let mut stmt = c.prepare_cached(sql).map_err(sql_error)?;
-        bind(&mut stmt, args)?;
+        let (mut cached, mut once);
+        let stmt: &mut rusqlite::Statement<'_> = if cache {
+            cached = c.prepare_cached(sql).map_err(sql_error)?;
+            &mut cached
+        } else {
+            // A statement that names its ids (`IN (1,2,…)`) will not come again: kept, a few
+            // hundred of them held megabytes per connection.
+            once = c.prepare(sql).map_err(sql_error)?;
+            &mut once
+        };
+        bind(stmt, args)?;
         let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
@@ -138,7 +149,7 @@ impl SyncConn {
 /// Bind `args` by the number in each parameter's name (`$1`, `?1`): the SQL of this crate is
 /// written with numbered parameters for both backends, and a number may appear more than once
 /// or out of order. An unnumbered parameter takes the next argument.
-fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> StoreResult<()> {
+fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> StoreResult<()> {
     for i in 1..=stmt.parameter_count() {
         let n = stmt
             .parameter_name(i)
@@ -234,13 +245,34 @@ pub(crate) async fn bounded_rows<T>(
     c: &mut crate::Conn,
     sql: &str,
     args: &[Arg],
+    map: impl FnMut(&dyn GetCol) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    rows_on(c, sql, args, true, map).await
+}
+
+/// [`bounded_rows`] for a statement that will not come again (it names its ids): no connection
+/// keeps it prepared.
+pub(crate) async fn bounded_rows_once<T>(
+    c: &mut crate::Conn,
+    sql: &str,
+    args: &[Arg],
+    map: impl FnMut(&dyn GetCol) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    rows_on(c, sql, args, false, map).await
+}
+
+async fn rows_on<T>(
+    c: &mut crate::Conn,
+    sql: &str,
+    args: &[Arg],
+    keep: bool,
     mut map: impl FnMut(&dyn GetCol) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
     if let Some(s) = c.sync() {
-        return s.rows(sql, args, map);
+        return s.rows(sql, args, keep, map);
     }
     let v = crate::on!(c, c => {
-        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())), args);
+        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).persistent(keep), args);
         let rows = q.fetch_all(&mut *c).await?;
         rows.iter().map(|r| map(r)).collect::<StoreResult<Vec<T>>>()?
     });

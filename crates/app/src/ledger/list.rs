@@ -298,7 +298,7 @@ impl ListedIds {
             list.join(",")
         );
         let mut by_id: std::collections::HashMap<i64, store_matters::MatterRow> =
-            store_matters::query_rows(c, sql, &s.w.args)
+            store_matters::query_rows_once(c, sql, &s.w.args)
                 .await?
                 .into_iter()
                 .map(|m| (m.id, m))
