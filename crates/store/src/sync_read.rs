@@ -144,11 +144,23 @@ impl SyncConn {
         }
         Ok(out)
     }
+
+    /// The first column of the first row of `sql` as an integer (a `COUNT(*)`), or `None`.
+    pub(crate) fn first_i64(&self, sql: &str, args: &[Arg]) -> StoreResult<Option<i64>> {
+        let c = self.conn()?;
+        let mut stmt = c.prepare_cached(sql).map_err(sql_error)?;
+        bind(&mut stmt, args)?;
+        let mut rows = stmt.raw_query();
+        match rows.next().map_err(sql_error)? {
+            Some(r) => r.get::<_, Option<i64>>(0).map_err(sql_error),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Bind `args` by the number in each parameter's name (`$1`, `?1`): the SQL of this crate is
 /// written with numbered parameters for both backends, and a number may appear more than once
-/// or out of order. An unnumbered parameter takes the next argument.
+/// or out of order. An unnumbered parameter (`?`) takes the argument of its position.
 fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> StoreResult<()> {
     for i in 1..=stmt.parameter_count() {
         let n = stmt
@@ -221,20 +233,6 @@ impl GetCol for SyncRow<'_, '_> {
     }
     fn flag(&self, col: &str) -> StoreResult<bool> {
         self.get(col)
-    }
-}
-
-impl SyncConn {
-    /// The first column of the first row of `sql` as an integer (a `COUNT(*)`), or `None`.
-    pub(crate) fn first_i64(&self, sql: &str, args: &[Arg]) -> StoreResult<Option<i64>> {
-        let c = self.conn()?;
-        let mut stmt = c.prepare_cached(sql).map_err(sql_error)?;
-        bind(&mut stmt, args)?;
-        let mut rows = stmt.raw_query();
-        match rows.next().map_err(sql_error)? {
-            Some(r) => r.get::<_, Option<i64>>(0).map_err(sql_error),
-            None => Ok(None),
-        }
     }
 }
 
@@ -436,5 +434,41 @@ pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
         tokio::task::block_in_place(f)
     } else {
         f()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(sql: &str, args: &[Arg]) -> Vec<String> {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        let mut stmt = c.prepare(sql).unwrap();
+        bind(&mut stmt, args).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        let row = rows.next().unwrap().unwrap();
+        (0..n)
+            .map(|i| match row.get_ref(i).unwrap() {
+                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn numbered_parameters_bind_by_their_number_repeated_or_out_of_order() {
+        let args = [Arg::Int(7), Arg::Text("乙".into())];
+        assert_eq!(read("SELECT $2, $1, $2", &args), ["乙", "7", "乙"]);
+        assert_eq!(read("SELECT ?, ?", &args), ["7", "乙"]);
+    }
+
+    #[test]
+    fn a_parameter_without_its_argument_is_an_error_not_a_null() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        let mut stmt = c.prepare("SELECT $1, $3").unwrap();
+        let e = bind(&mut stmt, &[Arg::Int(1), Arg::Int(2)]).unwrap_err();
+        assert!(e.to_string().contains("parameter 3"), "{e}");
     }
 }
