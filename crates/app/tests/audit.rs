@@ -22,7 +22,13 @@ async fn app_on(db: &TestDb) -> App {
 
 async fn exec(app: &App, sql: String) {
     let mut c = app.store.begin().await.unwrap();
-    async { Ok::<_, taizhang_store::StoreError>(taizhang_store::on!(c, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *c).await.unwrap().rows_affected())) }.await.unwrap();
+    // `on!` passes the connection's error up with `?`: run it in a block that returns one.
+    async {
+        Ok::<_, taizhang_store::StoreError>(taizhang_store::on!(c, c => sqlx::query(
+            sqlx::AssertSqlSafe(sql)).execute(&mut *c).await?.rows_affected()))
+    }
+    .await
+    .unwrap();
     c.commit().await.unwrap();
 }
 

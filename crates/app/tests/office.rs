@@ -383,7 +383,8 @@ async fn a_streamed_export_of_thousands_of_matters_holds_the_lists_rows_in_the_l
             // every reference it wrote holds.
             let mut c = env.app.store.begin().await.unwrap();
             let broken = async {
-                Ok::<_, taizhang_store::StoreError>(taizhang_store::on!(c, c => sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *c).await?.len()))
+                Ok::<_, taizhang_store::StoreError>(taizhang_store::on!(c, c => sqlx::query(
+                    "PRAGMA foreign_key_check").fetch_all(&mut *c).await?.len()))
             }
             .await
             .unwrap();

@@ -205,9 +205,11 @@ pub async fn create_index(c: &mut Conn, create_sql: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// For the rest of a bulk-loading process on SQLite: a 256 MB page cache on the writer, so the
-/// index pages of a growing table stay in memory instead of going out to the operating system and
-/// back between batches. Nothing on PostgreSQL (the server's buffers are its own).
+/// For the rest of a bulk-loading process on SQLite: a 256 MB page cache on the writer. The rows
+/// go through the bulk transaction's connection (which sets its own), but the indexes dropped
+/// for the load are built again on the writer, and SQLite sorts an index's keys in memory up to
+/// the connection's cache size before spilling to temporary files. Nothing on PostgreSQL (the
+/// server's buffers are its own).
 pub async fn loading_cache(c: &mut Conn) -> StoreResult<()> {
     if let crate::conn::Exec::Sqlite(s) = c.exec().await? {
         sqlx::query("PRAGMA cache_size = -262144")

@@ -95,6 +95,18 @@ pub async fn insert_milestone(c: &mut Conn, m: &MilestoneRow) -> StoreResult<i64
     Ok(id)
 }
 
+fn map_milestone(r: &(impl GetCol + ?Sized)) -> StoreResult<MilestoneRow> {
+    Ok(MilestoneRow {
+        id: r.i64("id")?,
+        matter_id: r.i64("matter_id")?,
+        position: r.i64("position")?,
+        title: r.text("title")?,
+        due_on: r.text("due_on")?,
+        owner_id: r.opt_i64("owner_id")?,
+        done_on: r.opt_text("done_on")?,
+    })
+}
+
 /// Milestones of many matters at once, ordered by matter then position.
 pub async fn milestones_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<MilestoneRow>> {
     if ids.is_empty() {
@@ -108,11 +120,7 @@ pub async fn milestones_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<Milesto
     );
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok(MilestoneRow {
-            id: r.i64("id")?, matter_id: r.i64("matter_id")?, position: r.i64("position")?,
-            title: r.text("title")?, due_on: r.text("due_on")?, owner_id: r.opt_i64("owner_id")?,
-            done_on: r.opt_text("done_on")?,
-        })).collect::<StoreResult<Vec<_>>>()?
+        rows.iter().map(map_milestone).collect::<StoreResult<Vec<_>>>()?
     });
     Ok(v)
 }
@@ -124,15 +132,7 @@ pub const MILESTONES_SQL: &str =
 
 pub async fn list_milestones(c: &mut Conn, matter_id: i64) -> StoreResult<Vec<MilestoneRow>> {
     crate::sync_read::bounded_rows(c, MILESTONES_SQL, &[Arg::Int(matter_id)], |r| {
-        Ok(MilestoneRow {
-            id: r.i64("id")?,
-            matter_id: r.i64("matter_id")?,
-            position: r.i64("position")?,
-            title: r.text("title")?,
-            due_on: r.text("due_on")?,
-            owner_id: r.opt_i64("owner_id")?,
-            done_on: r.opt_text("done_on")?,
-        })
+        map_milestone(r)
     })
     .await
 }

@@ -110,24 +110,15 @@ fn split_row(row: &str) -> StoreResult<RunningFacts> {
 pub(crate) struct JsonRow<'a> {
     names: &'a [&'a str],
     vals: Vec<serde_json::Value>,
-    /// Where the next column is looked for first: mappers read the columns in select order, so
-    /// the name is found at once (a hash of every name cost more than the lookup it saved).
+    /// Where the next column is looked for first (see [`crate::row::column_index`]).
     next: std::cell::Cell<usize>,
 }
 
 impl JsonRow<'_> {
     fn val(&self, col: &str) -> StoreResult<&serde_json::Value> {
-        let hint = self.next.get();
-        let at = if self.names.get(hint) == Some(&col) {
-            Some(hint)
-        } else {
-            self.names.iter().position(|n| *n == col)
-        };
-        at.and_then(|i| {
-            self.next.set(i + 1);
-            self.vals.get(i)
-        })
-        .ok_or_else(|| StoreError::Other(format!("packed row has no column {col}")))
+        crate::row::column_index(self.names, &self.next, col)
+            .and_then(|i| self.vals.get(i))
+            .ok_or_else(|| StoreError::Other(format!("packed row has no column {col}")))
     }
 }
 

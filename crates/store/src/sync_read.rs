@@ -71,7 +71,8 @@ impl SyncPool {
             StoreError::Unavailable(format!("cannot open {}: {e}", self.path.display()))
         })?;
         c.busy_timeout(Duration::from_secs(10)).map_err(sql_error)?;
-        // The same small page cache as sqlx's readers (see `Store::connect_sqlite`).
+        // 8 MB: the pages a page or a matter reads again and again stay here; the operating
+        // system caches the rest of the file (see `Store::connect_sqlite`).
         c.pragma_update(None, "cache_size", -8000)
             .map_err(sql_error)?;
         c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -198,22 +199,14 @@ fn col_error(col: &str, e: rusqlite::Error) -> StoreError {
 struct SyncRow<'a, 'r> {
     row: &'a rusqlite::Row<'r>,
     names: &'a [String],
-    /// Where the next column is looked for first: mappers read the columns in select order
-    /// (rusqlite's own lookup by name compares every column's name, which made a 40-column
-    /// matter row cost 40 × 40 name comparisons).
+    /// Where the next column is looked for first (see [`crate::row::column_index`]).
     next: std::cell::Cell<usize>,
 }
 
 impl SyncRow<'_, '_> {
     fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> StoreResult<T> {
-        let hint = self.next.get();
-        let at = if self.names.get(hint).is_some_and(|n| n == col) {
-            Some(hint)
-        } else {
-            self.names.iter().position(|n| n == col)
-        };
-        let i = at.ok_or_else(|| StoreError::Other(format!("no column {col}")))?;
-        self.next.set(i + 1);
+        let i = crate::row::column_index(self.names, &self.next, col)
+            .ok_or_else(|| StoreError::Other(format!("no column {col}")))?;
         self.row.get::<_, T>(i).map_err(|e| col_error(col, e))
     }
 }

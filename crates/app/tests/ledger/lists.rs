@@ -305,7 +305,13 @@ async fn a_sensitive_matter_is_hidden_below_its_clearance_and_every_read_is_audi
         .unwrap();
         let id = mine.rows[0].row.id;
         let mut c = app.store.begin().await.unwrap();
-        async { Ok::<_, taizhang_store::StoreError>(taizhang_store::on!(c, c => sqlx::query("UPDATE matters SET label = 'sensitive' WHERE id = $1").bind(id).execute(&mut *c).await.unwrap().rows_affected())) }.await.unwrap();
+        async {
+            Ok::<_, taizhang_store::StoreError>(taizhang_store::on!(c, c => sqlx::query(
+                "UPDATE matters SET label = 'sensitive' WHERE id = $1")
+                .bind(id).execute(&mut *c).await?.rows_affected()))
+        }
+        .await
+        .unwrap();
         c.commit().await.unwrap();
         // 处室负责人 (clearance 普通) no longer sees it, through the list or by id.
         assert!(
