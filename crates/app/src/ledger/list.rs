@@ -107,8 +107,11 @@ impl Where {
     }
 }
 
-/// The scope and label part of every list query for `who` and `action`.
-fn scope_clause(w: &mut Where, who: &Caller, action: Action) {
+/// The scope and label part of every list query for `who` and `action`. `statuses` (from
+/// [`listed_statuses`]) narrow the lead units' matters inside the scope's id set: a 处长's
+/// open matters are then read from `matters_lead_unit (lead_unit_id, status)` alone, instead of
+/// every matter of the unit each looked up for its status (195 → 96 rows for one unit at 10^5).
+fn scope_clause(w: &mut Where, who: &Caller, action: Action, statuses: &[&str]) {
     if who.is_system() {
         return;
     }
@@ -119,13 +122,18 @@ fn scope_clause(w: &mut Where, who: &Caller, action: Action) {
         ListScope::Units(units) => {
             let from = w.next();
             let ph = placeholders(from, units.len());
+            let narrowed = if statuses.is_empty() {
+                String::new()
+            } else {
+                format!(" AND ms.status IN ({})", quoted(statuses))
+            };
             w.sql.push(format!(
                 // One id set from two indexes (`matters_lead_unit`, `matter_units_unit`) rather
                 // than a correlated EXISTS (38 ms at 100,000 matters on SQLite) or an OR of the two
                 // (PostgreSQL cannot combine an OR with a subquery through indexes and scanned
                 // the whole table in parallel: 31 ms for a 处长's first page; 11 ms this way,
                 // SQLite unchanged at ≈ 13 ms).
-                "m.id IN (SELECT ms.id FROM matters ms WHERE ms.lead_unit_id IN ({ph}) \
+                "m.id IN (SELECT ms.id FROM matters ms WHERE ms.lead_unit_id IN ({ph}){narrowed} \
                  UNION ALL SELECT mu.matter_id FROM matter_units mu WHERE mu.unit_id IN ({ph}))"
             ));
             w.args.extend(units.into_iter().map(Arg::Int));
@@ -336,7 +344,7 @@ async fn list_sql(
         sql: Vec::new(),
         args: Vec::new(),
     };
-    scope_clause(&mut w, who, Action::ListMatters);
+    scope_clause(&mut w, who, Action::ListMatters, &listed_statuses(q));
     filter_clauses(&mut w, q, today)?;
     let light = match &q.light {
         Some(l) => Some(
@@ -455,7 +463,7 @@ async fn list_inner(
     } else {
         None
     };
-    let sql = page_sql(q, &where_sql, &ordered, dir, total.is_some());
+    let sql = page_sql(q, &where_sql, order, dir, total.is_some());
     let mut rows: Vec<MatterView> = store_matters::query_page(&mut c, &sql, &w.args)
         .await?
         .into_iter()
@@ -514,13 +522,23 @@ fn light_facts_sql(where_sql: &str, order: &[&str], dir: &str) -> String {
 
 /// The rows of one page: with its total counted, the page; otherwise one row past it, which
 /// tells whether more follow.
-fn page_sql(q: &MatterQuery, where_sql: &str, ordered: &str, dir: &str, counted: bool) -> String {
+fn page_sql(q: &MatterQuery, where_sql: &str, order: &[&str], dir: &str, counted: bool) -> String {
     let per_page = per_page_of(q);
     let take = if counted { per_page } else { per_page + 1 };
-    // The page's ids first, on the narrowest index the conditions allow, then only those rows:
-    // sorting whole rows read every matching matter's text columns (17,000 for the overdue list).
-    let ids = page_ids_sql(q, where_sql, ordered, dir, take, offset_of(q));
-    format!("SELECT {COLS} FROM matters m WHERE m.id IN ({ids}) {ordered}")
+    // The page's ids and sort keys first, on the narrowest index the conditions allow, then only
+    // those rows, joined by primary key and put in order by the keys the ids came with: sorting
+    // whole rows read every matching matter's text columns (17,000 for the overdue list), and
+    // `m.id IN (ids) ORDER BY …` still sorted the page's whole rows on their own columns (the
+    // overdue page: 330 → 200 µs in SQLite at 10^5 matters).
+    let (ids, keys) = page_ids_sql(q, where_sql, order, dir, take, offset_of(q));
+    let by: Vec<String> = (1..=keys)
+        .map(|k| format!("p.k{k} {dir}"))
+        .chain(std::iter::once(format!("p.id {dir}")))
+        .collect();
+    format!(
+        "SELECT {COLS} FROM ({ids}) p JOIN matters m ON m.id = p.id ORDER BY {}",
+        by.join(", ")
+    )
 }
 
 /// One statement a list runs, as the list builds it, with its arguments.
@@ -555,16 +573,17 @@ pub(crate) async fn statements(
         )],
         Mode::Counted => vec![
             one("count", count_sql(&s.where_sql)),
-            one("page", page_sql(q, &s.where_sql, &ordered, s.dir, true)),
+            one("page", page_sql(q, &s.where_sql, s.order, s.dir, true)),
         ],
         Mode::Slice => vec![one(
             "page",
-            page_sql(q, &s.where_sql, &ordered, s.dir, false),
+            page_sql(q, &s.where_sql, s.order, s.dir, false),
         )],
     })
 }
 
-/// The ids of one page, in list order (`ordered`).
+/// The ids of one page in list order (`order`, `dir`), as `id` with the sort keys `k1`, `k2`…;
+/// returns the query and how many keys it carries.
 ///
 /// Sorted by deadline with the statuses known, the page is a merge of one short run per status,
 /// each read in order from an index and cut at `offset + take`: every row has one status, so the
@@ -578,14 +597,55 @@ pub(crate) async fn statements(
 fn page_ids_sql(
     q: &MatterQuery,
     where_sql: &str,
-    ordered: &str,
+    order: &[&str],
     dir: &str,
     take: u32,
     offset: i64,
-) -> String {
+) -> (String, usize) {
+    let ordered = ordered_sql(order, dir);
     let by_deadline = q.sort.as_deref().unwrap_or("deadline") == "deadline";
     let bounded = q.overdue || q.deadline_from.is_some() || q.deadline_to.is_some();
-    // Codes as stored (they were checked by `filter_clauses`; constants, never user text).
+    let statuses = listed_statuses(q);
+    if !by_deadline || statuses.is_empty() || (!bounded && statuses.len() == 1) {
+        let keys: String = order
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!(", {k} AS k{}", i + 1))
+            .collect();
+        return (
+            format!(
+                "SELECT m.id AS id{keys} FROM matters m WHERE {where_sql} {ordered} \
+                 LIMIT {take} OFFSET {offset}"
+            ),
+            order.len(),
+        );
+    }
+    let key = if bounded { "m.deadline" } else { DEADLINE_KEY };
+    let run_len = i64::from(take).saturating_add(offset);
+    let runs: Vec<String> = statuses
+        .iter()
+        .map(|s| {
+            format!(
+                "SELECT r.id, r.d FROM (SELECT m.id AS id, {key} AS d FROM matters m \
+                 WHERE {where_sql} AND m.status = '{s}' \
+                 ORDER BY {key} {dir}, m.id {dir} LIMIT {run_len}) r"
+            )
+        })
+        .collect();
+    (
+        format!(
+            "SELECT u.id AS id, u.d AS k1 FROM ({}) u ORDER BY u.d {dir}, u.id {dir} \
+             LIMIT {take} OFFSET {offset}",
+            runs.join(" UNION ALL ")
+        ),
+        1,
+    )
+}
+
+/// The statuses a list is limited to (its `status` filter, narrowed to [`HELD`] by `overdue`),
+/// sorted, as stored; empty when the list does not name them. Codes are checked by
+/// `filter_clauses` (an unknown one fails the list); these are server constants, never user text.
+fn listed_statuses(q: &MatterQuery) -> Vec<&'static str> {
     let mut statuses: Vec<&'static str> = q
         .statuses
         .iter()
@@ -601,27 +661,7 @@ fn page_ids_sql(
     }
     statuses.sort_unstable();
     statuses.dedup();
-    if !by_deadline || statuses.is_empty() || (!bounded && statuses.len() == 1) {
-        return format!(
-            "SELECT m.id FROM matters m WHERE {where_sql} {ordered} LIMIT {take} OFFSET {offset}"
-        );
-    }
-    let key = if bounded { "m.deadline" } else { DEADLINE_KEY };
-    let run_len = i64::from(take).saturating_add(offset);
-    let runs: Vec<String> = statuses
-        .iter()
-        .map(|s| {
-            format!(
-                "SELECT r.id, r.d FROM (SELECT m.id AS id, {key} AS d FROM matters m \
-                 WHERE {where_sql} AND m.status = '{s}' \
-                 ORDER BY {key} {dir}, m.id {dir} LIMIT {run_len}) r"
-            )
-        })
-        .collect();
-    format!(
-        "SELECT u.id FROM ({}) u ORDER BY u.d {dir}, u.id {dir} LIMIT {take} OFFSET {offset}",
-        runs.join(" UNION ALL ")
-    )
+    statuses
 }
 
 /// Statuses whose light is always grey (not started, or finished).
