@@ -96,7 +96,7 @@ pub fn map(r: &(impl GetCol + ?Sized)) -> StoreResult<MatterRow> {
 }
 
 /// A positional query argument for dynamically built SQL, typed so NULLs bind on PostgreSQL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Arg {
     Int(i64),
     Text(String),
@@ -372,9 +372,10 @@ pub async fn query_ids(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<V
     Ok(v)
 }
 
-/// A scalar `COUNT(*)` built by the caller.
+/// A scalar `COUNT(*)` built by the caller. On a SQLite read connection a count is kept until
+/// the database changes (see `sync_read::CountCache`).
 pub async fn query_count(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<i64> {
-    crate::sync_read::scalar_i64(c, &sql, args).await
+    crate::sync_read::count(c, &sql, args).await
 }
 
 /// The few columns the daily check and the desk need about a running matter.

@@ -34,10 +34,27 @@ const KEEP_IDLE: usize = 4;
 /// Prepared statements kept per connection (the list page's SQL varies with its filters).
 const STATEMENT_CACHE: usize = 128;
 
+/// Counts kept per connection at most; more clear the cache.
+const COUNTS_KEPT: usize = 256;
+
 /// The read-only connections of one SQLite file.
 pub(crate) struct SyncPool {
     path: PathBuf,
-    idle: Mutex<Vec<rusqlite::Connection>>,
+    idle: Mutex<Vec<(rusqlite::Connection, CountCache)>>,
+}
+
+/// The counts one connection read (a list's total, by its SQL and arguments), valid while the
+/// database is unchanged: `PRAGMA data_version` of a connection changes when any other
+/// connection, of this process or another (a CLI job, an import), commits a change. Counting the
+/// overdue matters walks an index entry per match (≈ 2.6 ms at 10^6 matters, 170,000 entries)
+/// and every list with `with_total` and every 台账 page asks again; between two writes the
+/// answer is the same. The date a count depends on is in its SQL or arguments, so a new day is
+/// a new key.
+#[derive(Default)]
+struct CountCache {
+    /// The `data_version` the counts were read at.
+    version: Option<i64>,
+    counts: std::collections::HashMap<(String, Vec<Arg>), i64>,
 }
 
 impl SyncPool {
@@ -51,12 +68,13 @@ impl SyncPool {
     /// An idle connection, or a new one.
     pub(crate) fn take(self: &Arc<Self>) -> StoreResult<SyncConn> {
         let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
-        let conn = match idle {
+        let (conn, counts) = match idle {
             Some(c) => c,
-            None => self.open()?,
+            None => (self.open()?, CountCache::default()),
         };
         Ok(SyncConn {
             conn: Some(conn),
+            counts: std::cell::RefCell::new(counts),
             pool: Arc::clone(self),
         })
     }
@@ -91,6 +109,7 @@ impl SyncPool {
 /// A read connection taken from a [`SyncPool`]; goes back when dropped.
 pub struct SyncConn {
     conn: Option<rusqlite::Connection>,
+    counts: std::cell::RefCell<CountCache>,
     pool: Arc<SyncPool>,
 }
 
@@ -101,7 +120,7 @@ impl Drop for SyncConn {
             && let Ok(mut idle) = self.pool.idle.lock()
             && idle.len() < KEEP_IDLE
         {
-            idle.push(c);
+            idle.push((c, self.counts.take()));
         }
     }
 }
@@ -145,6 +164,34 @@ impl SyncConn {
             })?);
         }
         Ok(out)
+    }
+
+    /// The count of `sql` with `args` from this connection's [`CountCache`], if it holds one
+    /// read since the database last changed. Reads the version first, so a change committed
+    /// before a count that [`Self::keep_count`] then keeps makes the next look-up count again:
+    /// a count may be read again, never kept stale.
+    fn cached_count(&self, sql: &str, args: &[Arg]) -> StoreResult<Option<i64>> {
+        let version = self
+            .conn()?
+            .prepare_cached("PRAGMA data_version")
+            .map_err(sql_error)?
+            .query_row([], |r| r.get::<_, i64>(0))
+            .map_err(sql_error)?;
+        let mut cache = self.counts.borrow_mut();
+        if cache.version != Some(version) || cache.counts.len() >= COUNTS_KEPT {
+            cache.counts.clear();
+            cache.version = Some(version);
+        }
+        // The key is built only to look up; a miss builds it again to keep the count.
+        Ok(cache.counts.get(&(sql.to_owned(), args.to_vec())).copied())
+    }
+
+    /// Keep a count read after [`Self::cached_count`] looked for it.
+    fn keep_count(&self, sql: &str, args: &[Arg], n: i64) {
+        self.counts
+            .borrow_mut()
+            .counts
+            .insert((sql.to_owned(), args.to_vec()), n);
     }
 
     /// The first column of the first row of `sql` as an integer (a `COUNT(*)`), or `None`.
@@ -291,13 +338,18 @@ async fn rows_on<T>(
     Ok(v)
 }
 
-/// A scalar integer read that may take milliseconds (a count over the ledger): on a SQLite read
-/// connection run synchronously, inside [`tokio::task::block_in_place`] on a multi-threaded
-/// runtime so this thread's other tasks move on meanwhile; otherwise through sqlx.
-pub(crate) async fn scalar_i64(c: &mut crate::Conn, sql: &str, args: &[Arg]) -> StoreResult<i64> {
+/// A count that may take milliseconds (over the ledger): on a SQLite read connection from its
+/// [`CountCache`] or run synchronously, inside [`tokio::task::block_in_place`] on a
+/// multi-threaded runtime so this thread's other tasks move on meanwhile; otherwise through sqlx.
+pub(crate) async fn count(c: &mut crate::Conn, sql: &str, args: &[Arg]) -> StoreResult<i64> {
     if let Some(s) = c.sync() {
-        let v = blocking(|| s.first_i64(sql, args))?;
-        return v.ok_or_else(|| StoreError::Other("the count returned no row".into()));
+        if let Some(n) = s.cached_count(sql, args)? {
+            return Ok(n);
+        }
+        let n = blocking(|| s.first_i64(sql, args))?
+            .ok_or_else(|| StoreError::Other("the count returned no row".into()))?;
+        s.keep_count(sql, args, n);
+        return Ok(n);
     }
     let n: i64 = crate::on!(c, c => {
         let q = crate::bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())), args);
@@ -506,5 +558,44 @@ mod tests {
         assert!(r.text("b").unwrap_err().to_string().contains("NULL"));
         assert!(r.text("c").unwrap_err().to_string().contains("Integer"));
         assert!(r.text("d").unwrap_err().to_string().contains("UTF-8"));
+    }
+
+    #[test]
+    fn a_kept_count_holds_until_another_connection_commits_a_change() {
+        let dir = std::env::temp_dir().join(format!(
+            "tz-count-cache-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let w = rusqlite::Connection::open(&path).unwrap();
+        w.pragma_update(None, "journal_mode", "wal").unwrap();
+        w.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);")
+            .unwrap();
+        let (sql, args) = ("SELECT COUNT(*) FROM t WHERE x > $1", [Arg::Int(0)]);
+        let pool = SyncPool::new(path);
+        {
+            let s = pool.take().unwrap();
+            assert_eq!(s.cached_count(sql, &args).unwrap(), None);
+            let n = s.first_i64(sql, &args).unwrap().unwrap();
+            assert_eq!(n, 3);
+            s.keep_count(sql, &args, n);
+            assert_eq!(s.cached_count(sql, &args).unwrap(), Some(3));
+            // Other arguments are another count.
+            assert_eq!(s.cached_count(sql, &[Arg::Int(1)]).unwrap(), None);
+            w.execute("INSERT INTO t VALUES (4)", []).unwrap();
+            assert_eq!(s.cached_count(sql, &args).unwrap(), None, "changed");
+            let n = s.first_i64(sql, &args).unwrap().unwrap();
+            assert_eq!(n, 4);
+            s.keep_count(sql, &args, n);
+        }
+        // The connection went back to the pool with its counts.
+        let s = pool.take().unwrap();
+        assert_eq!(s.cached_count(sql, &args).unwrap(), Some(4));
+        drop(s);
+        pool.close();
+        drop(w);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
