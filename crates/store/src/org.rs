@@ -139,9 +139,18 @@ pub enum UnitChange<'a> {
 /// A cheap fingerprint of the unit tree (count and latest change), so a cached tree can be
 /// reused until any node (on any app server) changes a unit.
 pub async fn units_stamp(c: &mut Conn) -> StoreResult<(i64, i64)> {
-    let v = crate::on!(c, c => {
-        let r = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS t FROM units").fetch_one(&mut *c).await?;
-        (r.i64("n")?, r.i64("t")?)
-    });
-    Ok(v)
+    // Kept by a SQLite read connection until the database changes (`sync_read::ints`).
+    let v = crate::sync_read::ints(
+        c,
+        "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS t FROM units",
+        &[],
+        &["n", "t"],
+    )
+    .await?;
+    match v[..] {
+        [n, t] => Ok((n, t)),
+        _ => Err(crate::StoreError::Other(
+            "units stamp: two values expected".into(),
+        )),
+    }
 }
