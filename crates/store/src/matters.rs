@@ -373,7 +373,7 @@ pub async fn query_ids(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<V
 }
 
 /// A scalar `COUNT(*)` built by the caller. On a SQLite read connection a count is kept until
-/// the database changes (see `sync_read::CountCache`).
+/// the database changes (see `sync_read::KeptInts`).
 pub async fn query_count(c: &mut Conn, sql: String, args: &[Arg]) -> StoreResult<i64> {
     crate::sync_read::count(c, &sql, args).await
 }
