@@ -31,12 +31,11 @@ pub async fn child_counts(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, i6
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = child_counts_sql(ids);
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok((r.i64("parent_id")?, r.i64("n")?))).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    // A page's ids: a bounded read, on a SQLite read connection without a thread hand-off.
+    crate::sync_read::bounded_rows_once(c, &child_counts_sql(ids), &[], |r| {
+        Ok((r.i64("parent_id")?, r.i64("n")?))
+    })
+    .await
 }
 
 /// (id, 编号) of each of `ids` that exists.
@@ -48,11 +47,9 @@ pub async fn numbers_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i64, Stri
         "SELECT id, number FROM matters WHERE id IN ({})",
         id_list(ids)
     );
-    let v = crate::on!(c, c => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok((r.i64("id")?, r.text("number")?))).collect::<StoreResult<Vec<_>>>()?
-    });
-    Ok(v)
+    // A page's parents: a bounded read (see `child_counts`).
+    crate::sync_read::bounded_rows_once(c, &sql, &[], |r| Ok((r.i64("id")?, r.text("number")?)))
+        .await
 }
 
 /// Drop a 配合单位 from a matter.

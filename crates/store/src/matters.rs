@@ -480,9 +480,15 @@ pub async fn assisting_units_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i
         "SELECT matter_id, unit_id FROM matter_units WHERE matter_id IN ({}) ORDER BY matter_id, unit_id",
         list.join(",")
     );
+    let pair = |r: &dyn GetCol| Ok((r.i64("matter_id")?, r.i64("unit_id")?));
+    // A page's ids (≤ 201) are a bounded read, on a SQLite read connection without a thread
+    // hand-off; an export's chunks of 1,000 stay on sqlx with the rest of its pass.
+    if ids.len() <= 201 {
+        return crate::sync_read::bounded_rows_once(c, &sql, &[], pair).await;
+    }
     let v = crate::on!(c, c => {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).fetch_all(&mut *c).await?;
-        rows.iter().map(|r| Ok((r.i64("matter_id")?, r.i64("unit_id")?))).collect::<StoreResult<Vec<_>>>()?
+        rows.iter().map(|r| pair(r)).collect::<StoreResult<Vec<_>>>()?
     });
     Ok(v)
 }
