@@ -481,9 +481,9 @@ pub async fn assisting_units_of(c: &mut Conn, ids: &[i64]) -> StoreResult<Vec<(i
         list.join(",")
     );
     let pair = |r: &dyn GetCol| Ok((r.i64("matter_id")?, r.i64("unit_id")?));
-    // A page's ids (≤ 201) are a bounded read, on a SQLite read connection without a thread
-    // hand-off; an export's chunks of 1,000 stay on sqlx with the rest of its pass.
-    if ids.len() <= 201 {
+    // A page's ids are a bounded read, on a SQLite read connection without a thread hand-off;
+    // an export's chunks of 1,000 stay on sqlx with the rest of its pass.
+    if ids.len() <= crate::sync_read::BOUNDED_IDS {
         return crate::sync_read::bounded_rows_once(c, &sql, &[], pair).await;
     }
     let v = crate::on!(c, c => {

@@ -37,6 +37,10 @@ const STATEMENT_CACHE: usize = 128;
 /// Counts and fingerprints kept per connection at most; more clear the cache.
 const KEPT: usize = 256;
 
+/// The most ids a read may name and still count as bounded (a page of at most 200 matters and
+/// the one past it): run inline on a SQLite read connection.
+pub(crate) const BOUNDED_IDS: usize = 201;
+
 /// The read-only connections of one SQLite file.
 pub(crate) struct SyncPool {
     path: PathBuf,
@@ -55,7 +59,10 @@ pub(crate) struct SyncPool {
 struct KeptInts {
     /// The `data_version` the values were read at.
     version: Option<i64>,
-    values: std::collections::HashMap<(String, Vec<Arg>), Vec<i64>>,
+    /// By SQL, then arguments: a look-up borrows both, nothing is built to find a value.
+    values: std::collections::HashMap<String, std::collections::HashMap<Vec<Arg>, Vec<i64>>>,
+    /// How many values `values` holds.
+    len: usize,
 }
 
 impl SyncPool {
@@ -179,19 +186,21 @@ impl SyncConn {
             .query_row([], |r| r.get::<_, i64>(0))
             .map_err(sql_error)?;
         let mut kept = self.kept.borrow_mut();
-        if kept.version != Some(version) || kept.values.len() >= KEPT {
+        if kept.version != Some(version) || kept.len >= KEPT {
             kept.values.clear();
+            kept.len = 0;
             kept.version = Some(version);
         }
-        Ok(kept.values.get(&(sql.to_owned(), args.to_vec())).cloned())
+        Ok(kept.values.get(sql).and_then(|a| a.get(args)).cloned())
     }
 
     /// Keep what was read after [`Self::kept`] looked for it.
     fn keep(&self, sql: &str, args: &[Arg], v: Vec<i64>) {
-        self.kept
-            .borrow_mut()
-            .values
-            .insert((sql.to_owned(), args.to_vec()), v);
+        let mut kept = self.kept.borrow_mut();
+        let by_args = kept.values.entry(sql.to_owned()).or_default();
+        if by_args.insert(args.to_vec(), v).is_none() {
+            kept.len += 1;
+        }
     }
 
     /// Every column of the first row of `sql` as integers, or `None` without a row.
