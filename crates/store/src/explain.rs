@@ -49,29 +49,19 @@ pub enum PgExplain {
 }
 
 /// The plan of `sql` with `args` bound, one line per node, children indented by two spaces.
+/// On SQLite, as the read connection of pages and the API plans it (the query planner stability
+/// guarantee on: one plan whatever the values; see `sync_read`).
 pub async fn plan(
     c: &mut Conn,
     sql: &str,
     args: &[Bind],
     pg: PgExplain,
 ) -> StoreResult<Vec<String>> {
+    if let Some(s) = c.sync() {
+        return Ok(indented(s.query_plan(sql, args)?));
+    }
     match c.exec().await? {
-        crate::conn::Exec::Sqlite(c) => {
-            let q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
-            let rows = bind_all!(q, args).fetch_all(&mut *c).await?;
-            // (id, parent, detail); a node's parent precedes it.
-            let mut depth: std::collections::HashMap<i64, usize> = Default::default();
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let id: i64 = r.try_get(0)?;
-                let parent: i64 = r.try_get(1)?;
-                let detail: String = r.try_get(3)?;
-                let d = depth.get(&parent).map_or(0, |d| d + 1);
-                depth.insert(id, d);
-                out.push(format!("{}{detail}", "  ".repeat(d)));
-            }
-            Ok(out)
-        }
+        crate::conn::Exec::Sqlite(c) => sniffed(c, sql, args).await,
         crate::conn::Exec::Pg(c) => {
             let options = match pg {
                 PgExplain::Plan => "COSTS OFF",
@@ -88,6 +78,57 @@ pub async fn plan(
     }
 }
 
+/// On SQLite, the plan of `sql` as a connection that looks at the bound values plans it (STAT4:
+/// sqlx's connections, which run exports, imports and the cadence jobs); `None` on PostgreSQL.
+pub async fn plan_with_values(
+    c: &mut Conn,
+    sql: &str,
+    args: &[Bind],
+) -> StoreResult<Option<Vec<String>>> {
+    match c.exec().await? {
+        crate::conn::Exec::Sqlite(c) => Ok(Some(sniffed(c, sql, args).await?)),
+        crate::conn::Exec::Pg(_) => Ok(None),
+    }
+}
+
+async fn sniffed(
+    c: &mut sqlx::SqliteConnection,
+    sql: &str,
+    args: &[Bind],
+) -> StoreResult<Vec<String>> {
+    let q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
+    let rows = bind_all!(q, args).fetch_all(&mut *c).await?;
+    let mut nodes = Vec::with_capacity(rows.len());
+    for r in &rows {
+        nodes.push((r.try_get(0)?, r.try_get(1)?, r.try_get(3)?));
+    }
+    Ok(indented(nodes))
+}
+
+/// (id, parent, detail) nodes as lines, each indented two spaces deeper than its parent (which
+/// precedes it).
+fn indented(nodes: Vec<(i64, i64, String)>) -> Vec<String> {
+    let mut depth: std::collections::HashMap<i64, usize> = Default::default();
+    let mut out = Vec::with_capacity(nodes.len());
+    for (id, parent, detail) in nodes {
+        let d = depth.get(&parent).map_or(0, |d| d + 1);
+        depth.insert(id, d);
+        out.push(format!("{}{detail}", "  ".repeat(d)));
+    }
+    out
+}
+
+impl rusqlite::ToSql for Bind {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{Null, ToSqlOutput};
+        Ok(match self {
+            Bind::Int(Some(v)) => ToSqlOutput::from(*v),
+            Bind::Text(Some(s)) => ToSqlOutput::from(s.as_str()),
+            Bind::Int(None) | Bind::Text(None) => ToSqlOutput::from(Null),
+        })
+    }
+}
+
 /// Run `sql` with `args` `runs` times (after one warm-up run): the rows it returned and the
 /// wall time of each run in milliseconds.
 pub async fn time(
@@ -100,10 +141,14 @@ pub async fn time(
     let mut ms = Vec::with_capacity(runs);
     for i in 0..=runs {
         let started = Instant::now();
-        rows = crate::on!(c, c => {
+        rows = if let Some(s) = c.sync() {
+            s.step_all(sql, args)?
+        } else {
+            crate::on!(c, c => {
             let q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
             bind_all!(q, args).fetch_all(&mut *c).await?.len()
-        });
+            })
+        };
         if i > 0 {
             ms.push(started.elapsed().as_secs_f64() * 1000.0);
         }

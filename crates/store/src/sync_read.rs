@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::OpenFlags;
+use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use crate::matters::Arg;
@@ -103,6 +104,16 @@ impl SyncPool {
         c.pragma_update(None, "cache_size", -8000)
             .map_err(sql_error)?;
         c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // The query planner stability guarantee: a statement is planned once, without looking
+        // at the values bound to it. Without it, SQLite built with STAT4 (as `libsqlite3-sys`
+        // builds it) and a database with `sqlite_stat4` (after `ANALYZE`) marks every
+        // statement that compares an indexed column with a parameter as expired when a value
+        // is bound, and prepares it again on its next step: a kept statement was parsed and
+        // planned on every use (a matter with its timeline: 12 statements, 45 % of its CPU).
+        // The plans these reads get are in docs/QUERY-PLANS.md (`bench explain` asks this
+        // connection).
+        c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(sql_error)?;
         Ok(c)
     }
 
@@ -203,6 +214,44 @@ impl SyncConn {
         }
     }
 
+    /// `EXPLAIN QUERY PLAN` of `sql` with `args` bound: (id, parent, detail) per node, as this
+    /// connection plans it (`taizhang bench explain`).
+    pub(crate) fn query_plan(
+        &self,
+        sql: &str,
+        args: &[impl rusqlite::ToSql],
+    ) -> StoreResult<Vec<(i64, i64, String)>> {
+        let c = self.conn()?;
+        let mut stmt = c
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .map_err(sql_error)?;
+        bind(&mut stmt, args)?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            out.push((
+                r.get(0).map_err(sql_error)?,
+                r.get(1).map_err(sql_error)?,
+                r.get(3).map_err(sql_error)?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// How many rows `sql` with `args` returns (stepped, not decoded), prepared as the reads
+    /// of pages are (kept): `taizhang bench explain` times statements with it.
+    pub(crate) fn step_all(&self, sql: &str, args: &[impl rusqlite::ToSql]) -> StoreResult<usize> {
+        let c = self.conn()?;
+        let mut stmt = c.prepare_cached(sql).map_err(sql_error)?;
+        bind(&mut stmt, args)?;
+        let mut rows = stmt.raw_query();
+        let mut n = 0;
+        while rows.next().map_err(sql_error)?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Every column of the first row of `sql` as integers, or `None` without a row.
     pub(crate) fn first_ints(&self, sql: &str, args: &[Arg]) -> StoreResult<Option<Vec<i64>>> {
         let c = self.conn()?;
@@ -223,7 +272,7 @@ impl SyncConn {
 /// Bind `args` by the number in each parameter's name (`$1`, `?1`): the SQL of this crate is
 /// written with numbered parameters for both backends, and a number may appear more than once
 /// or out of order. An unnumbered parameter (`?`) takes the argument of its position.
-fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> StoreResult<()> {
+fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[impl rusqlite::ToSql]) -> StoreResult<()> {
     for i in 1..=stmt.parameter_count() {
         let n = stmt
             .parameter_name(i)
@@ -634,6 +683,56 @@ mod tests {
         assert_eq!(s.kept(sql, &args).unwrap(), Some(vec![4]));
         let stamp = "SELECT COUNT(*) AS n, MAX(x) AS t FROM t";
         assert_eq!(s.kept(stamp, &[]).unwrap(), Some(vec![4, 4]));
+        drop(s);
+        pool.close();
+        drop(w);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_kept_statement_is_not_prepared_again_when_other_values_are_bound() {
+        let dir = std::env::temp_dir().join(format!(
+            "tz-qpsg-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let w = rusqlite::Connection::open(&path).unwrap();
+        // A skewed indexed column and STAT4 samples of it, as `ANALYZE` leaves after a load.
+        w.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT NOT NULL);
+             CREATE INDEX t_s ON t (s);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+             INSERT INTO t (s) SELECT CASE WHEN i % 100 = 0 THEN 'rare' ELSE 'common' END FROM n;
+             ANALYZE;",
+        )
+        .unwrap();
+        let sql = "SELECT id FROM t WHERE s = $1 ORDER BY id LIMIT 3";
+        let reprepared = |c: &rusqlite::Connection| {
+            for v in ["rare", "common", "rare", "common"] {
+                let mut st = c.prepare_cached(sql).unwrap();
+                st.raw_bind_parameter(1, v).unwrap();
+                let mut rows = st.raw_query();
+                while rows.next().unwrap().is_some() {}
+            }
+            c.prepare_cached(sql)
+                .unwrap()
+                .get_status(rusqlite::StatementStatus::RePrepare)
+        };
+        // The control: a connection that plans with the bound values prepares the statement
+        // again on every new binding.
+        assert!(
+            reprepared(&w) >= 3,
+            "STAT4 makes a plain connection re-prepare"
+        );
+        let pool = SyncPool::new(path);
+        let s = pool.take().unwrap();
+        assert_eq!(reprepared(s.conn().unwrap()), 0);
+        let ids = s
+            .rows(sql, &[Arg::Text("rare".into())], true, |r| r.i64("id"))
+            .unwrap();
+        assert_eq!(ids, [100, 200, 300]);
         drop(s);
         pool.close();
         drop(w);

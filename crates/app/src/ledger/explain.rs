@@ -87,14 +87,22 @@ pub async fn document(app: &App, opts: &ExplainOptions) -> AppResult<String> {
     let _ = writeln!(
         out,
         "{version}. Today (the App clock): {}. Plans: {}; times: median of {} runs after a \
-         warm-up, on one connection, rows fetched but not decoded.\n",
+         warm-up, on one connection, rows fetched but not decoded.{}\n",
         today(app),
         match (postgres, opts.analyze) {
             (false, _) => "`EXPLAIN QUERY PLAN`",
             (true, false) => "`EXPLAIN (COSTS OFF)`",
             (true, true) => "`EXPLAIN (ANALYZE, COSTS OFF, BUFFERS, TIMING OFF)`",
         },
-        opts.runs
+        opts.runs,
+        if postgres {
+            ""
+        } else {
+            " SQLite plans and times are the read connection's, which pages and the API use: \
+             it plans each statement once, without looking at the bound values (the query \
+             planner stability guarantee); where a connection that does look at them (sqlx's: \
+             exports, imports, jobs) plans otherwise, that plan follows."
+        }
     );
     let _ = writeln!(
         out,
@@ -128,6 +136,11 @@ pub async fn document(app: &App, opts: &ExplainOptions) -> AppResult<String> {
             PgExplain::Plan
         };
         let plan = store_explain::plan(&mut c, &q.sql, &q.args, pg).await?;
+        // SQLite: sqlx's connections (exports, imports, jobs) plan with the bound values;
+        // shown when that plan is not the reader's.
+        let with_values = store_explain::plan_with_values(&mut c, &q.sql, &q.args)
+            .await?
+            .filter(|p| *p != plan);
         let (rows, ms) = if opts.runs > 0 {
             store_explain::time(&mut c, &q.sql, &q.args, opts.runs).await?
         } else {
@@ -143,6 +156,14 @@ pub async fn document(app: &App, opts: &ExplainOptions) -> AppResult<String> {
         }
         let _ = writeln!(body, "\n```sql\n{}\n```\n", show_sql(&q.sql));
         let _ = writeln!(body, "```text\n{}\n```\n", plan.join("\n"));
+        if let Some(p) = with_values {
+            let _ = writeln!(
+                body,
+                "Planned with these values (a connection without the stability guarantee: \
+                 exports, imports, jobs):\n\n```text\n{}\n```\n",
+                p.join("\n")
+            );
+        }
         if let Some(m) = median {
             let (lo, hi) = min_max(&ms);
             let _ = writeln!(
