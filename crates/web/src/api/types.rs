@@ -65,10 +65,7 @@ pub struct MatterOut {
 
 impl From<MatterView> for MatterOut {
     fn from(v: MatterView) -> MatterOut {
-        let light = serde_json::to_value(v.light)
-            .ok()
-            .and_then(|l| l.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let light = v.light.code().to_owned();
         let m = v.row;
         MatterOut {
             id: m.id,
