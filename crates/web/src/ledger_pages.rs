@@ -331,7 +331,7 @@ async fn render_list(
             "page": PageCtx::new(s, "/matters"), "rows": rows, "total": total, "error": error,
             "p": p, "filters_qs": p.filters_qs(), "sort": q.sort.as_deref().unwrap_or("deadline"),
             "desc": q.desc, "page_no": q.page, "pages": pages, "first": (i64::from(q.page) - 1) * 50,
-            "units": n.unit_opts, "leaders": n.leader_opts, "sources": names::source_opts(),
+            "unit_options": n.units.options_html(&p.unit), "leaders": n.leader_opts, "sources": names::source_opts(),
             "statuses": names::status_opts(), "lights": names::light_opts(),
             "urgencies": names::urgency_opts(), "year_now": today(&st.app).year(),
             "can_create": s.caller.decide(Action::CreateMatter, None).is_allowed(),

@@ -204,7 +204,7 @@ pub(crate) async fn render_form(
         "page": PageCtx::new(s, "/matters"), "v": t.one, "assisting": t.list("assisting"),
         "handlers": t.list("handler"),
         "ms": ms, "err_field": field, "err_msg": message,
-        "units": n.unit_opts, "leaders": n.leader_opts, "sources": names::source_opts(),
+        "units": n.units.opts, "leaders": n.leader_opts, "sources": names::source_opts(),
         "urgencies": names::urgency_opts(), "cycles": cycles, "today": today(&st.app).to_string(),
     });
     if let (Value::Object(c), Value::Object(x)) = (&mut ctx, extra) {

@@ -192,7 +192,7 @@ async fn targets_page(
         "admin/notify.html",
         json!({
             "page": PageCtx::new(s, "/admin"), "targets": rows, "kinds": TARGET_KINDS,
-            "units": n.unit_opts, "people": people, "flash": flash,
+            "units": n.units.opts, "people": people, "flash": flash,
             "err_field": err_field, "err_msg": err_msg, "values": values,
         }),
     )
