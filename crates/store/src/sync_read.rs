@@ -650,15 +650,21 @@ mod tests {
         assert!(r.text("d").unwrap_err().to_string().contains("UTF-8"));
     }
 
-    #[test]
-    fn a_kept_count_holds_until_another_connection_commits_a_change() {
+    /// A fresh directory for a database file `t.db` of one test: (directory, file).
+    fn scratch_db(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!(
-            "tz-count-cache-{}-{:?}",
+            "{name}-{}-{:?}",
             std::process::id(),
             std::time::SystemTime::now()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("t.db");
+        (dir, path)
+    }
+
+    #[test]
+    fn a_kept_count_holds_until_another_connection_commits_a_change() {
+        let (dir, path) = scratch_db("tz-count-cache");
         let w = rusqlite::Connection::open(&path).unwrap();
         w.pragma_update(None, "journal_mode", "wal").unwrap();
         w.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);")
@@ -691,13 +697,7 @@ mod tests {
 
     #[test]
     fn a_kept_statement_is_not_prepared_again_when_other_values_are_bound() {
-        let dir = std::env::temp_dir().join(format!(
-            "tz-qpsg-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.db");
+        let (dir, path) = scratch_db("tz-qpsg");
         let w = rusqlite::Connection::open(&path).unwrap();
         // A skewed indexed column and STAT4 samples of it, as `ANALYZE` leaves after a load.
         w.execute_batch(
