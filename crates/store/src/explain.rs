@@ -145,8 +145,8 @@ pub async fn time(
             s.step_all(sql, args)?
         } else {
             crate::on!(c, c => {
-            let q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
-            bind_all!(q, args).fetch_all(&mut *c).await?.len()
+                let q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+                bind_all!(q, args).fetch_all(&mut *c).await?.len()
             })
         };
         if i > 0 {

@@ -140,17 +140,12 @@ pub enum UnitChange<'a> {
 /// reused until any node (on any app server) changes a unit.
 pub async fn units_stamp(c: &mut Conn) -> StoreResult<(i64, i64)> {
     // Kept by a SQLite read connection until the database changes (`sync_read::ints`).
-    let v = crate::sync_read::ints(
+    let [n, t] = crate::sync_read::ints(
         c,
         "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS t FROM units",
         &[],
-        &["n", "t"],
+        ["n", "t"],
     )
     .await?;
-    match v[..] {
-        [n, t] => Ok((n, t)),
-        _ => Err(crate::StoreError::Other(
-            "units stamp: two values expected".into(),
-        )),
-    }
+    Ok((n, t))
 }

@@ -420,21 +420,24 @@ pub(crate) async fn count(c: &mut crate::Conn, sql: &str, args: &[Arg]) -> Store
 /// synchronously, inside [`tokio::task::block_in_place`] on a multi-threaded runtime so this
 /// thread's other tasks move on meanwhile; otherwise through sqlx. The SQL names its columns
 /// `cols`, in that order.
-pub(crate) async fn ints(
+pub(crate) async fn ints<const N: usize>(
     c: &mut crate::Conn,
     sql: &str,
     args: &[Arg],
-    cols: &[&str],
-) -> StoreResult<Vec<i64>> {
-    if let Some(s) = c.sync() {
-        return kept_or_read(s, sql, args);
-    }
-    let v = crate::on!(c, c => {
-        let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())), args);
-        let r = q.fetch_one(&mut *c).await?;
-        cols.iter().map(|k| r.i64(k)).collect::<StoreResult<Vec<i64>>>()?
-    });
-    Ok(v)
+    cols: [&str; N],
+) -> StoreResult<[i64; N]> {
+    let v = if let Some(s) = c.sync() {
+        kept_or_read(s, sql, args)?
+    } else {
+        crate::on!(c, c => {
+            let q = crate::bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())), args);
+            let r = q.fetch_one(&mut *c).await?;
+            cols.iter().map(|k| r.i64(k)).collect::<StoreResult<Vec<i64>>>()?
+        })
+    };
+    <[i64; N]>::try_from(v).map_err(|v| {
+        StoreError::Other(format!("{} values where {N} were expected: {sql}", v.len()))
+    })
 }
 
 /// The first row's integers from the connection's [`KeptInts`], or read (and kept).
